@@ -3,3 +3,10 @@
 
 pub mod model;
 pub mod sign;
+pub mod credentials;
+pub mod error;
+pub mod client;
+
+pub use client::{Client, ClientConfig, Endpoint, RetryPolicy};
+pub use credentials::Credentials;
+pub use error::{ApiError, Class, classify};
