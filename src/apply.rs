@@ -1,0 +1,494 @@
+//! The executor: runs a plan's actions (cancels, then submits) concurrently under the client's
+//! rate limit, turns every call into exactly one [`Outcome`], and records intent and outcome.
+//!
+//! It decides nothing about what to do (that is the plan) and nothing about wire retries (that is
+//! the client); it maps classified results to outcomes and keeps the records.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+use crate::manifest::Key;
+use crate::plan::{Observed, Plan, PlannedResource, observed_after};
+use crate::record::{Event, Journal, JournalLine, Outcome, RecordError, State, StateEntry, now_rfc3339};
+use crate::tcmpp::error::Class;
+use crate::tcmpp::model::{ApplyAction, ApprovalStatus, CreateMnpApprovalRequest};
+use crate::tcmpp::{CallError, Client};
+
+/// The result of one action, as printed and as written to the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionResult {
+    pub key: Key,
+    pub name: String,
+    pub action: ApplyAction,
+    pub outcome: Outcome,
+    pub error_code: Option<String>,
+    pub message: Option<String>,
+    pub request_id: Option<String>,
+    pub attempts: u32,
+    #[serde(skip)]
+    pub duration_ms: u64,
+}
+
+/// Everything one apply did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    pub format_version: u32,
+    pub run_id: String,
+    pub commit: Option<String>,
+    pub results: Vec<ActionResult>,
+    pub summary: BTreeMap<Outcome, usize>,
+    /// Why the run stopped early (auth failure, shutdown), if it did.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stopped: Option<String>,
+}
+
+impl ApplyReport {
+    /// Whether every action converged (exit status 0).
+    pub fn converged(&self) -> bool {
+        self.stopped.is_none() && self.results.iter().all(|r| r.outcome.converged())
+    }
+}
+
+/// Switches of the executor.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    /// Calls in flight at most.
+    pub concurrency: usize,
+    /// Confirm `ExistMNPApprovalRecord` against the platform's processing approvals (DESIGN.md §1).
+    pub refresh: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            concurrency: 16,
+            refresh: true,
+        }
+    }
+}
+
+/// Who is running: identifies journal lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    pub run_id: String,
+    pub commit: Option<String>,
+}
+
+impl RunInfo {
+    /// A new run id (time-ordered, unique enough per state directory) and the given commit.
+    pub fn new(commit: Option<String>) -> RunInfo {
+        let now = time::OffsetDateTime::now_utc();
+        let run_id = format!(
+            "{}-{:08x}",
+            now.unix_timestamp(),
+            rand::random::<u32>()
+        );
+        RunInfo { run_id, commit }
+    }
+}
+
+/// The records an apply writes: the journal and the state, in one state directory.
+#[derive(Debug)]
+pub struct Records {
+    pub dir: std::path::PathBuf,
+    pub journal: Journal,
+    pub state: Mutex<State>,
+}
+
+impl Records {
+    /// Opens the journal and reads the state of `dir`.
+    ///
+    /// # Errors
+    /// I/O errors; a corrupt state file.
+    pub fn open(dir: &std::path::Path) -> Result<Records, RecordError> {
+        Ok(Records {
+            dir: dir.to_path_buf(),
+            journal: Journal::open(dir)?,
+            state: Mutex::new(State::load(dir)?),
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes the state file and syncs the journal.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn flush(&self) -> Result<(), RecordError> {
+        let snapshot = self.state().clone();
+        snapshot.save(&self.dir)?;
+        self.journal.sync()
+    }
+
+    /// Records what a refresh or plan saw, keeping names and labels current.
+    pub fn observe(&self, plan: &Plan, labels: &BTreeMap<Key, BTreeMap<String, String>>) {
+        let mut state = self.state();
+        let now = now_rfc3339();
+        for r in &plan.resources {
+            let entry = state.entries.entry(r.key.clone()).or_insert_with(|| StateEntry {
+                name: r.name.clone(),
+                labels: BTreeMap::new(),
+                region: r.region.clone(),
+                observed: r.observed,
+                last_action: None,
+                last_outcome: None,
+                submitted_by_mnpsync: false,
+                updated_at: now.clone(),
+                commit: plan.commit.clone(),
+                request_id: None,
+                error_code: None,
+                message: None,
+            });
+            if !r.pruned {
+                entry.name = r.name.clone();
+                entry.region = r.region.clone();
+                entry.labels = labels.get(&r.key).cloned().unwrap_or_default();
+            }
+            if r.observed != Observed::Unknown && plan.refreshed {
+                if entry.observed != r.observed {
+                    entry.updated_at = now.clone();
+                }
+                entry.observed = r.observed;
+                if matches!(r.observed, Observed::None | Observed::Cancelled) {
+                    entry.submitted_by_mnpsync = false;
+                }
+            }
+        }
+    }
+
+    fn record_outcome(&self, result: &ActionResult, commit: &Option<String>, region: &Option<String>) {
+        let mut state = self.state();
+        let entry = state
+            .entries
+            .entry(result.key.clone())
+            .or_insert_with(|| StateEntry {
+                name: result.name.clone(),
+                labels: BTreeMap::new(),
+                region: region.clone(),
+                observed: Observed::Unknown,
+                last_action: None,
+                last_outcome: None,
+                submitted_by_mnpsync: false,
+                updated_at: String::new(),
+                commit: None,
+                request_id: None,
+                error_code: None,
+                message: None,
+            });
+        entry.last_action = Some(result.action);
+        entry.last_outcome = Some(result.outcome);
+        entry.updated_at = now_rfc3339();
+        entry.commit = commit.clone();
+        entry.request_id = result.request_id.clone();
+        entry.error_code = result.error_code.clone();
+        entry.message = result.message.clone();
+        if result.outcome.converged() {
+            entry.observed = observed_after(result.action);
+            entry.submitted_by_mnpsync = result.action == ApplyAction::Submit;
+        }
+    }
+}
+
+/// Caches, per platform and per run, the versions with a processing approval.
+#[derive(Default)]
+struct PendingCache {
+    cells: Mutex<HashMap<String, Arc<OnceCell<Result<BTreeSet<i64>, String>>>>>,
+}
+
+impl PendingCache {
+    async fn pending(&self, client: &Client, key: &Key, region: Option<&str>) -> Result<BTreeSet<i64>, String> {
+        let cell = {
+            let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
+            cells.entry(key.platform_id.clone()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            client
+                .list_approvals(
+                    &key.platform_id,
+                    Some(vec![ApprovalStatus::Processing.code()]),
+                    region,
+                )
+                .await
+                .map(|records| {
+                    records
+                        .iter()
+                        .filter(|r| r.status() == Some(ApprovalStatus::Processing))
+                        .filter_map(|r| r.mnp_version_id)
+                        .collect()
+                })
+                .map_err(|e| e.error.to_string())
+        })
+        .await
+        .clone()
+    }
+}
+
+/// Maps one call's result to its outcome and message.
+pub fn outcome_of(
+    action: ApplyAction,
+    result: &Result<String, CallError>,
+    source: &str,
+) -> (Outcome, Option<String>) {
+    let error = match result {
+        Ok(_) => {
+            return match action {
+                ApplyAction::Submit => (Outcome::Submitted, None),
+                ApplyAction::Cancel => (Outcome::Cancelled, None),
+            };
+        }
+        Err(e) => e,
+    };
+    let code = error.error.code();
+    let server = error.error.message();
+    match error.class {
+        Class::AlreadyInPlace => (
+            Outcome::AlreadyInPlace,
+            Some("an approval request is already in place".to_string()),
+        ),
+        Class::AlreadyCancelled => (
+            Outcome::AlreadyCancelled,
+            Some("nothing pending to cancel".to_string()),
+        ),
+        Class::Blocked => (Outcome::Blocked, Some(blocked_message(&code, &server))),
+        Class::RejectedInput => (
+            Outcome::Failed,
+            Some(format!(
+                "the API rejected the request: {server}; check the manifest at {source}"
+            )),
+        ),
+        Class::Auth => (
+            Outcome::Failed,
+            Some(format!("authentication failed: {server}")),
+        ),
+        Class::Transient => (
+            Outcome::Failed,
+            Some(format!("gave up after {} attempts: {}", error.attempts, error.error)),
+        ),
+        Class::Clock | Class::Failed => (Outcome::Failed, Some(error.error.message())),
+    }
+}
+
+fn blocked_message(code: &str, server: &str) -> String {
+    let cause = match code {
+        "InvalidParameterValue.MNPVersionIsNotPlatformPhase" => {
+            "this version is not in the platform phase; promote it on the platform first"
+        }
+        "FailedOperation.PackageAlreadyExpired" => {
+            "the platform's package has expired; renew it on the platform"
+        }
+        "FailedOperation.MNPTeamNotAssociatedApplicationTeam" => {
+            "the mini program's team is not associated with the application's team; associate them on the platform"
+        }
+        "FailedOperation.MNPTeamAssociatedApplicationTeamNotCreateApplication" => {
+            "the associated application team has not created an application; create it on the platform"
+        }
+        _ => "a person must act on the platform",
+    };
+    format!("blocked: {cause} ({server})")
+}
+
+/// Executes `plan`'s actions and records every outcome.
+///
+/// Cancels run before submits. An auth failure stops the run: actions not yet started end
+/// `failed` without a call. `shutdown` stops new calls; calls in flight finish, and actions not
+/// started are left out of the report (the next run plans them again).
+///
+/// # Errors
+/// Only record I/O errors; API failures become outcomes.
+pub async fn apply(
+    client: &Client,
+    plan: &Plan,
+    records: &Records,
+    run: &RunInfo,
+    options: ApplyOptions,
+    shutdown: &CancellationToken,
+    on_result: &(dyn Fn(&ActionResult) + Sync),
+) -> Result<ApplyReport, RecordError> {
+    let auth_stop: Mutex<Option<String>> = Mutex::new(None);
+    let stopped = AtomicBool::new(false);
+    let pending = PendingCache::default();
+    let mut results = Vec::new();
+    let mut record_error: Option<RecordError> = None;
+    for phase in [ApplyAction::Cancel, ApplyAction::Submit] {
+        let actions: Vec<&PlannedResource> =
+            plan.actions().filter(|r| r.action == Some(phase)).collect();
+        let mut stream = futures::stream::iter(actions)
+            .map(|r| {
+                execute_one(client, r, records, run, options, shutdown, &auth_stop, &stopped, &pending)
+            })
+            .buffer_unordered(options.concurrency.max(1));
+        let mut since_flush = 0;
+        while let Some(result) = stream.next().await {
+            match result {
+                Ok(Some(result)) => {
+                    on_result(&result);
+                    results.push(result);
+                    since_flush += 1;
+                    if since_flush >= 50 {
+                        since_flush = 0;
+                        if let Err(e) = records.flush() {
+                            record_error.get_or_insert(e);
+                        }
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    record_error.get_or_insert(e);
+                }
+            }
+        }
+    }
+    records.flush()?;
+    if let Some(e) = record_error {
+        return Err(e);
+    }
+    let mut summary = BTreeMap::new();
+    for r in &results {
+        *summary.entry(r.outcome).or_insert(0) += 1;
+    }
+    let auth = auth_stop.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let stopped = if shutdown.is_cancelled() && results.len() < plan.actions().count() {
+        Some("shutdown requested; actions not started are planned again next run".to_string())
+    } else {
+        auth
+    };
+    Ok(ApplyReport {
+        format_version: 1,
+        run_id: run.run_id.clone(),
+        commit: run.commit.clone(),
+        results,
+        summary,
+        stopped,
+    })
+}
+
+#[allow(clippy::too_many_arguments)] // The executor's context, borrowed from one stack frame.
+async fn execute_one(
+    client: &Client,
+    r: &PlannedResource,
+    records: &Records,
+    run: &RunInfo,
+    options: ApplyOptions,
+    shutdown: &CancellationToken,
+    auth_stop: &Mutex<Option<String>>,
+    stopped: &AtomicBool,
+    pending: &PendingCache,
+) -> Result<Option<ActionResult>, RecordError> {
+    let Some(action) = r.action else {
+        return Ok(None);
+    };
+    if shutdown.is_cancelled() {
+        return Ok(None);
+    }
+    let line = |event, result: Option<&ActionResult>| JournalLine {
+        ts: now_rfc3339(),
+        run_id: run.run_id.clone(),
+        event,
+        key: r.key.clone(),
+        name: r.name.clone(),
+        action,
+        outcome: result.map(|x| x.outcome),
+        error_code: result.and_then(|x| x.error_code.clone()),
+        message: result.and_then(|x| x.message.clone()),
+        request_id: result.and_then(|x| x.request_id.clone()),
+        attempts: result.map(|x| x.attempts).unwrap_or(0),
+        duration_ms: result.map(|x| x.duration_ms).unwrap_or(0),
+        commit: run.commit.clone(),
+    };
+    if stopped.load(Ordering::SeqCst) {
+        let reason = auth_stop
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_default();
+        let result = ActionResult {
+            key: r.key.clone(),
+            name: r.name.clone(),
+            action,
+            outcome: Outcome::Failed,
+            error_code: None,
+            message: Some(format!("not attempted: {reason}")),
+            request_id: None,
+            attempts: 0,
+            duration_ms: 0,
+        };
+        records.journal.append(&line(Event::Outcome, Some(&result)))?;
+        records.record_outcome(&result, &run.commit, &r.region);
+        return Ok(Some(result));
+    }
+    records.journal.append(&line(Event::Intent, None))?;
+    let started = Instant::now();
+    let request = CreateMnpApprovalRequest {
+        mnp_version_id: r.mnp_version_id,
+        apply_action: action,
+        platform_id: r.platform_id.clone(),
+    };
+    let call = client
+        .create_mnp_approval(&request, r.region.as_deref())
+        .await
+        .map(|reply| (reply.request_id, reply.attempts));
+    let (request_id, attempts, error_code) = match &call {
+        Ok((id, attempts)) => (Some(id.clone()), *attempts, None),
+        Err(e) => (
+            e.error.request_id().map(str::to_string),
+            e.attempts,
+            Some(e.error.code()),
+        ),
+    };
+    let simplified = call.as_ref().map(|(id, _)| id.clone()).map_err(Clone::clone);
+    let (mut outcome, mut message) = outcome_of(action, &simplified, &r.source);
+    if let Err(e) = &call {
+        if e.class == Class::Auth {
+            let reason = format!(
+                "run stopped after an authentication failure ({}) with credentials from {}",
+                e.error.code(),
+                client.credentials().source
+            );
+            message = Some(format!("{}; credentials from {}", message.unwrap_or_default(), client.credentials().source));
+            let mut stop = auth_stop.lock().unwrap_or_else(|p| p.into_inner());
+            stop.get_or_insert(reason);
+            stopped.store(true, Ordering::SeqCst);
+        }
+        if outcome == Outcome::AlreadyInPlace && options.refresh {
+            match pending.pending(client, &r.key, r.region.as_deref()).await {
+                Ok(versions) if versions.contains(&r.mnp_version_id) => {}
+                Ok(_) => {
+                    outcome = Outcome::Blocked;
+                    message = Some(format!(
+                        "blocked: another version of this mini program holds the pending approval request on platform {}; declare `approval: cancelled` for that version to cancel it first",
+                        r.platform_id
+                    ));
+                }
+                Err(list_error) => {
+                    outcome = Outcome::Failed;
+                    message = Some(format!(
+                        "ExistMNPApprovalRecord, but listing the platform's processing approvals to confirm it failed: {list_error}; run again"
+                    ));
+                }
+            }
+        }
+    }
+    let result = ActionResult {
+        key: r.key.clone(),
+        name: r.name.clone(),
+        action,
+        outcome,
+        error_code,
+        message,
+        request_id,
+        attempts,
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    records.journal.append(&line(Event::Outcome, Some(&result)))?;
+    records.record_outcome(&result, &run.commit, &r.region);
+    Ok(Some(result))
+}

@@ -1,0 +1,597 @@
+//! The planner: desired × observed → ordered actions, exactly the table of DESIGN.md §3.
+//!
+//! Pure and synchronous: no I/O, no clock. Maps are `BTreeMap`s so plans compare exactly.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::{Approval, Desired, Key};
+use crate::tcmpp::model::{ApplyAction, ApprovalRecord, ApprovalStatus};
+
+/// The plan JSON's `format_version`.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What is known of one version on the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Observed {
+    /// No approval record exists.
+    None,
+    Processing,
+    Approved,
+    Rejected,
+    Cancelled,
+    /// Neither a refresh nor the state file knows.
+    Unknown,
+}
+
+impl Observed {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Observed::None => "none",
+            Observed::Processing => "processing",
+            Observed::Approved => "approved",
+            Observed::Rejected => "rejected",
+            Observed::Cancelled => "cancelled",
+            Observed::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for Observed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<ApprovalStatus> for Observed {
+    fn from(status: ApprovalStatus) -> Self {
+        match status {
+            ApprovalStatus::Processing => Observed::Processing,
+            ApprovalStatus::Rejected => Observed::Rejected,
+            ApprovalStatus::Approved => Observed::Approved,
+            ApprovalStatus::Cancelled => Observed::Cancelled,
+        }
+    }
+}
+
+/// Observed state per version of one platform, from its approval records: the latest record per
+/// version wins (records are ordered by `ApplyTime`, then by position: the API lists newest first).
+/// Versions with no record are `None`.
+pub fn observe_records(platform_id: &str, records: &[ApprovalRecord]) -> BTreeMap<Key, Observed> {
+    let mut latest: BTreeMap<Key, (&str, usize, Observed)> = BTreeMap::new();
+    for (position, record) in records.iter().enumerate() {
+        let (Some(version), Some(status)) = (record.mnp_version_id, record.status()) else {
+            continue;
+        };
+        let time = record.apply_time.as_deref().unwrap_or("");
+        let key = Key::new(platform_id, version);
+        // Newer time wins; at equal times the earlier position (newest first) wins.
+        let newer = match latest.get(&key) {
+            None => true,
+            Some((t, _, _)) => time > *t,
+        };
+        if newer {
+            latest.insert(key, (time, position, status.into()));
+        }
+    }
+    latest.into_iter().map(|(k, (_, _, o))| (k, o)).collect()
+}
+
+/// A version that mnpsync submitted and that no manifest declares any more (from the records).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PruneCandidate {
+    pub key: Key,
+    pub name: String,
+    pub region: Option<String>,
+}
+
+/// Switches of the planner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Turn `submitted` × `rejected` into a submit.
+    pub resubmit_rejected: bool,
+}
+
+/// One version in a plan, with the decision taken for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedResource {
+    pub key: Key,
+    pub name: String,
+    /// `path:line` of the manifest document, or `state` for pruned versions.
+    pub source: String,
+    pub platform_id: String,
+    pub mnp_version_id: i64,
+    pub region: Option<String>,
+    pub desired: Approval,
+    pub observed: Observed,
+    /// `none` when nothing is to be done.
+    #[serde(with = "action_or_none")]
+    pub action: Option<ApplyAction>,
+    pub reason: String,
+    pub attention: Option<String>,
+    /// Whether this version is cancelled because no manifest declares it any more.
+    #[serde(default)]
+    pub pruned: bool,
+}
+
+mod action_or_none {
+    use super::ApplyAction;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(action: &Option<ApplyAction>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(action.map(ApplyAction::as_str).unwrap_or("none"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ApplyAction>, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "none" => Ok(None),
+            "submit" => Ok(Some(ApplyAction::Submit)),
+            "cancel" => Ok(Some(ApplyAction::Cancel)),
+            other => Err(serde::de::Error::unknown_variant(
+                other,
+                &["submit", "cancel", "none"],
+            )),
+        }
+    }
+}
+
+/// Counts of a plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub submit: usize,
+    pub cancel: usize,
+    pub none: usize,
+    pub attention: usize,
+}
+
+/// A plan: every managed version with its decision; actions first (cancels, then submits), then
+/// the rest, each group sorted by key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub commit: Option<String>,
+    pub refreshed: bool,
+    pub resources: Vec<PlannedResource>,
+    pub summary: Summary,
+}
+
+impl Plan {
+    /// The resources that need a call, in execution order.
+    pub fn actions(&self) -> impl Iterator<Item = &PlannedResource> {
+        self.resources.iter().filter(|r| r.action.is_some())
+    }
+
+    /// Whether applying this plan would make any call.
+    pub fn has_changes(&self) -> bool {
+        self.summary.submit + self.summary.cancel > 0
+    }
+}
+
+/// The decision for one version: the action, the reason, and an attention note.
+pub fn decide(
+    desired: Approval,
+    observed: Observed,
+    options: &PlanOptions,
+) -> (Option<ApplyAction>, &'static str, Option<&'static str>) {
+    use Observed as O;
+    match (desired, observed) {
+        (Approval::Submitted, O::None) => (Some(ApplyAction::Submit), "no approval request yet", None),
+        (Approval::Submitted, O::Cancelled) => (
+            Some(ApplyAction::Submit),
+            "the last approval request was cancelled",
+            None,
+        ),
+        (Approval::Submitted, O::Unknown) => (
+            Some(ApplyAction::Submit),
+            "state unknown; submit converges if one is already in place",
+            None,
+        ),
+        (Approval::Submitted, O::Processing) => (None, "approval request in place (processing)", None),
+        (Approval::Submitted, O::Approved) => (None, "approved", None),
+        (Approval::Submitted, O::Rejected) if options.resubmit_rejected => (
+            Some(ApplyAction::Submit),
+            "rejected by reviewer; resubmitting (--resubmit-rejected)",
+            None,
+        ),
+        (Approval::Submitted, O::Rejected) => (
+            None,
+            "rejected by reviewer",
+            Some("rejected by reviewer"),
+        ),
+        (Approval::Cancelled, O::Processing) => (Some(ApplyAction::Cancel), "approval request pending", None),
+        (Approval::Cancelled, O::Unknown) => (
+            Some(ApplyAction::Cancel),
+            "state unknown; cancel converges if nothing is pending",
+            None,
+        ),
+        (Approval::Cancelled, O::None) => (None, "no approval request", None),
+        (Approval::Cancelled, O::Cancelled) => (None, "already cancelled", None),
+        (Approval::Cancelled, O::Rejected) => (None, "rejected; nothing pending", None),
+        (Approval::Cancelled, O::Approved) => (
+            None,
+            "approved",
+            Some("already approved, cannot be cancelled"),
+        ),
+    }
+}
+
+/// Plans the calls that take `observed` to `desired`.
+///
+/// Versions missing from `observed` are `unknown`. `prune` lists versions to cancel because no
+/// manifest declares them any more (already filtered by the caller's guard); those that a
+/// manifest does declare are ignored, so a prune can never cancel a declared version.
+pub fn plan(
+    desired: &Desired,
+    observed: &BTreeMap<Key, Observed>,
+    prune: &[PruneCandidate],
+    options: &PlanOptions,
+    refreshed: bool,
+    commit: Option<String>,
+) -> Plan {
+    let observed_of = |key: &Key| observed.get(key).copied().unwrap_or(Observed::Unknown);
+    let mut resources: Vec<PlannedResource> = desired
+        .resources
+        .values()
+        .map(|r| {
+            let observed = observed_of(&r.key);
+            let (action, reason, attention) = decide(r.approval, observed, options);
+            PlannedResource {
+                key: r.key.clone(),
+                name: r.name.clone(),
+                source: format!("{}:{}", r.source.path.display(), r.source.line),
+                platform_id: r.key.platform_id.clone(),
+                mnp_version_id: r.key.mnp_version_id,
+                region: r.region.clone(),
+                desired: r.approval,
+                observed,
+                action,
+                reason: reason.to_string(),
+                attention: attention.map(str::to_string),
+                pruned: false,
+            }
+        })
+        .collect();
+    for candidate in prune {
+        if desired.resources.contains_key(&candidate.key) {
+            continue;
+        }
+        let observed = observed_of(&candidate.key);
+        let (action, reason, attention) = decide(Approval::Cancelled, observed, options);
+        resources.push(PlannedResource {
+            key: candidate.key.clone(),
+            name: candidate.name.clone(),
+            source: "state".to_string(),
+            platform_id: candidate.key.platform_id.clone(),
+            mnp_version_id: candidate.key.mnp_version_id,
+            region: candidate.region.clone(),
+            desired: Approval::Cancelled,
+            observed,
+            action,
+            reason: format!("pruned: no manifest declares it any more; {reason}"),
+            attention: attention.map(str::to_string),
+            pruned: true,
+        });
+    }
+    let rank = |r: &PlannedResource| match r.action {
+        Some(ApplyAction::Cancel) => 0,
+        Some(ApplyAction::Submit) => 1,
+        None => 2,
+    };
+    resources.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.key.cmp(&b.key)));
+    let summary = summarize(&resources);
+    Plan {
+        format_version: FORMAT_VERSION,
+        commit,
+        refreshed,
+        resources,
+        summary,
+    }
+}
+
+fn summarize(resources: &[PlannedResource]) -> Summary {
+    let mut summary = Summary::default();
+    for r in resources {
+        match r.action {
+            Some(ApplyAction::Submit) => summary.submit += 1,
+            Some(ApplyAction::Cancel) => summary.cancel += 1,
+            None => summary.none += 1,
+        }
+        if r.attention.is_some() {
+            summary.attention += 1;
+        }
+    }
+    summary
+}
+
+/// The observed state after an action converged: what the platform holds now.
+pub fn observed_after(action: ApplyAction) -> Observed {
+    match action {
+        ApplyAction::Submit => Observed::Processing,
+        ApplyAction::Cancel => Observed::Cancelled,
+    }
+}
+
+/// A plan saved by `plan --out` for `apply --plan`: the plan plus the digest of the manifests it
+/// was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    #[serde(flatten)]
+    pub plan: Plan,
+    pub manifests_digest: String,
+}
+
+impl SavedPlan {
+    /// An id for the plan: the hex sha256 of its canonical JSON.
+    pub fn id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        hex::encode(Sha256::digest(bytes))
+    }
+
+    /// Why this plan may no longer be applied, or `None` when it still holds: the manifests
+    /// changed, or the platform's state of a planned version moved since the plan was made.
+    pub fn staleness(&self, manifests_digest: &str, observed: &BTreeMap<Key, Observed>) -> Option<String> {
+        if manifests_digest != self.manifests_digest {
+            return Some(
+                "the plan is stale: the manifests changed since it was made; plan again".to_string(),
+            );
+        }
+        let moved: Vec<String> = self
+            .plan
+            .actions()
+            .filter_map(|r| {
+                let now = observed.get(&r.key).copied().unwrap_or(Observed::Unknown);
+                (now != r.observed).then(|| format!("{} was {} and is now {}", r.key, r.observed, now))
+            })
+            .collect();
+        (!moved.is_empty()).then(|| {
+            format!(
+                "the plan is stale: the approval state changed since it was made ({}); plan again",
+                moved.join("; ")
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Location, Resource};
+    use proptest::prelude::*;
+
+    fn resource(platform: &str, version: i64, approval: Approval) -> Resource {
+        Resource {
+            name: format!("{platform}-{version}"),
+            labels: Default::default(),
+            key: Key::new(platform, version),
+            approval,
+            region: None,
+            source: Location {
+                path: "manifests/a.yaml".into(),
+                line: 1,
+                column: 1,
+            },
+        }
+    }
+
+    fn desired(resources: Vec<Resource>) -> Desired {
+        Desired {
+            resources: resources.into_iter().map(|r| (r.key.clone(), r)).collect(),
+            digest: String::new(),
+            files: 1,
+        }
+    }
+
+    #[test]
+    fn every_row_of_the_table() {
+        use Approval::{Cancelled as C, Submitted as S};
+        use Observed as O;
+        let submit = Some(ApplyAction::Submit);
+        let cancel = Some(ApplyAction::Cancel);
+        let rows = [
+            (S, O::None, submit, None),
+            (S, O::Cancelled, submit, None),
+            (S, O::Unknown, submit, None),
+            (S, O::Processing, None, None),
+            (S, O::Approved, None, None),
+            (S, O::Rejected, None, Some("rejected by reviewer")),
+            (C, O::Processing, cancel, None),
+            (C, O::Unknown, cancel, None),
+            (C, O::None, None, None),
+            (C, O::Cancelled, None, None),
+            (C, O::Rejected, None, None),
+            (C, O::Approved, None, Some("already approved, cannot be cancelled")),
+        ];
+        for (d, o, action, attention) in rows {
+            let (a, _, n) = decide(d, o, &PlanOptions::default());
+            assert_eq!((a, n), (action, attention), "{d:?} × {o:?}");
+        }
+        let resubmit = PlanOptions { resubmit_rejected: true };
+        assert_eq!(decide(S, O::Rejected, &resubmit).0, submit);
+        assert_eq!(decide(S, O::Rejected, &resubmit).2, None);
+    }
+
+    #[test]
+    fn cancels_come_before_submits_then_no_ops_each_sorted() {
+        let d = desired(vec![
+            resource("P", 3, Approval::Submitted),
+            resource("P", 1, Approval::Cancelled),
+            resource("A", 9, Approval::Submitted),
+            resource("P", 2, Approval::Submitted),
+            resource("B", 5, Approval::Cancelled),
+        ]);
+        let observed = BTreeMap::from([
+            (Key::new("P", 1), Observed::Processing),
+            (Key::new("P", 2), Observed::Approved),
+            (Key::new("B", 5), Observed::Processing),
+        ]);
+        let p = plan(&d, &observed, &[], &PlanOptions::default(), true, None);
+        let order: Vec<(String, Option<ApplyAction>)> = p
+            .resources
+            .iter()
+            .map(|r| (r.key.to_string(), r.action))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("B/5".to_string(), Some(ApplyAction::Cancel)),
+                ("P/1".to_string(), Some(ApplyAction::Cancel)),
+                ("A/9".to_string(), Some(ApplyAction::Submit)),
+                ("P/3".to_string(), Some(ApplyAction::Submit)),
+                ("P/2".to_string(), None),
+            ]
+        );
+        assert_eq!(
+            p.summary,
+            Summary { submit: 2, cancel: 2, none: 1, attention: 0 }
+        );
+        assert_eq!(p.resources[0].source, "manifests/a.yaml:1");
+    }
+
+    #[test]
+    fn prune_cancels_only_undeclared_versions() {
+        let d = desired(vec![resource("P", 1, Approval::Submitted)]);
+        let observed = BTreeMap::from([
+            (Key::new("P", 1), Observed::Processing),
+            (Key::new("P", 2), Observed::Processing),
+            (Key::new("P", 3), Observed::Approved),
+        ]);
+        let prune = [
+            PruneCandidate { key: Key::new("P", 1), name: "p1".into(), region: None },
+            PruneCandidate { key: Key::new("P", 2), name: "p2".into(), region: None },
+            PruneCandidate { key: Key::new("P", 3), name: "p3".into(), region: None },
+        ];
+        let p = plan(&d, &observed, &prune, &PlanOptions::default(), true, None);
+        let p2 = p.resources.iter().find(|r| r.key == Key::new("P", 2)).unwrap();
+        assert_eq!((p2.action, p2.pruned, p2.source.as_str()), (Some(ApplyAction::Cancel), true, "state"));
+        let p1 = p.resources.iter().find(|r| r.key == Key::new("P", 1)).unwrap();
+        assert_eq!((p1.action, p1.pruned), (None, false));
+        let p3 = p.resources.iter().find(|r| r.key == Key::new("P", 3)).unwrap();
+        assert_eq!(p3.attention.as_deref(), Some("already approved, cannot be cancelled"));
+        assert_eq!(p.resources.len(), 3);
+    }
+
+    #[test]
+    fn latest_record_per_version_wins() {
+        let rec = |v: i64, status: i64, time: &str| ApprovalRecord {
+            mnp_version_id: Some(v),
+            approval_status: Some(status),
+            apply_time: Some(time.into()),
+            ..Default::default()
+        };
+        let records = [
+            rec(1, 1, "2026-01-02 00:00:00"),
+            rec(1, 4, "2026-01-01 00:00:00"),
+            rec(2, 4, "2026-01-01 00:00:00"),
+            rec(2, 3, "2026-01-03 00:00:00"),
+            rec(3, 9, "2026-01-03 00:00:00"),
+        ];
+        let observed = observe_records("P", &records);
+        assert_eq!(
+            observed,
+            BTreeMap::from([
+                (Key::new("P", 1), Observed::Processing),
+                (Key::new("P", 2), Observed::Approved),
+            ])
+        );
+    }
+
+    #[test]
+    fn plan_json_matches_the_contract() {
+        let d = desired(vec![resource("P", 7, Approval::Submitted)]);
+        let p = plan(&d, &BTreeMap::new(), &[], &PlanOptions::default(), false, Some("abc".into()));
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["format_version"], 1);
+        assert_eq!(json["commit"], "abc");
+        assert_eq!(json["refreshed"], false);
+        let r = &json["resources"][0];
+        assert_eq!(r["key"], "P/7");
+        assert_eq!(r["action"], "submit");
+        assert_eq!(r["observed"], "unknown");
+        assert_eq!(r["desired"], "submitted");
+        assert_eq!(r["attention"], serde_json::Value::Null);
+        assert_eq!(json["summary"]["submit"], 1);
+        let back: Plan = serde_json::from_value(json).unwrap();
+        assert_eq!(back, p);
+    }
+
+    fn arb_observed() -> impl Strategy<Value = Observed> {
+        prop_oneof![
+            Just(Observed::None),
+            Just(Observed::Processing),
+            Just(Observed::Approved),
+            Just(Observed::Rejected),
+            Just(Observed::Cancelled),
+            Just(Observed::Unknown),
+        ]
+    }
+
+    fn arb_case() -> impl Strategy<Value = (Vec<(i64, bool)>, Vec<Observed>, bool)> {
+        (
+            proptest::collection::vec((1i64..40, any::<bool>()), 0..20),
+            proptest::collection::vec(arb_observed(), 40),
+            any::<bool>(),
+        )
+    }
+
+    fn build(versions: &[(i64, bool)]) -> Desired {
+        desired(
+            versions
+                .iter()
+                .map(|(v, submitted)| {
+                    resource("P", *v, if *submitted { Approval::Submitted } else { Approval::Cancelled })
+                })
+                .collect(),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn applying_a_plan_converges((versions, obs, resubmit) in arb_case()) {
+            let d = build(&versions);
+            let mut observed: BTreeMap<Key, Observed> =
+                (1..40).map(|v| (Key::new("P", v), obs[v as usize])).collect();
+            let options = PlanOptions { resubmit_rejected: resubmit };
+            let first = plan(&d, &observed, &[], &options, true, None);
+            for r in first.actions() {
+                observed.insert(r.key.clone(), observed_after(r.action.unwrap()));
+            }
+            let second = plan(&d, &observed, &[], &options, true, None);
+            prop_assert!(!second.has_changes(), "{:?}", second);
+        }
+
+        #[test]
+        fn never_cancels_a_version_declared_submitted((versions, obs, resubmit) in arb_case()) {
+            let d = build(&versions);
+            let observed: BTreeMap<Key, Observed> =
+                (1..40).map(|v| (Key::new("P", v), obs[v as usize])).collect();
+            let prune: Vec<PruneCandidate> = (1..40)
+                .map(|v| PruneCandidate { key: Key::new("P", v), name: String::new(), region: None })
+                .collect();
+            let p = plan(&d, &observed, &prune, &PlanOptions { resubmit_rejected: resubmit }, true, None);
+            for r in p.actions() {
+                if r.action == Some(ApplyAction::Cancel) {
+                    let declared = d.resources.get(&r.key).map(|x| x.approval);
+                    prop_assert_ne!(declared, Some(Approval::Submitted));
+                }
+            }
+        }
+
+        #[test]
+        fn removing_a_manifest_never_adds_a_cancel((versions, obs, _r) in arb_case(), drop in 0usize..20) {
+            let d = build(&versions);
+            let observed: BTreeMap<Key, Observed> =
+                (1..40).map(|v| (Key::new("P", v), obs[v as usize])).collect();
+            let before = plan(&d, &observed, &[], &PlanOptions::default(), true, None);
+            let mut smaller = d.clone();
+            if let Some(key) = smaller.resources.keys().nth(drop).cloned() {
+                smaller.resources.remove(&key);
+            }
+            let after = plan(&smaller, &observed, &[], &PlanOptions::default(), true, None);
+            let cancels = |p: &Plan| p.actions().filter(|r| r.action == Some(ApplyAction::Cancel)).map(|r| r.key.clone()).collect::<std::collections::BTreeSet<_>>();
+            prop_assert!(cancels(&after).is_subset(&cancels(&before)));
+        }
+    }
+}

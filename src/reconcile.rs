@@ -1,0 +1,171 @@
+//! One reconcile, shared by `plan`, `apply`, `watch` and `demo`: refresh observed state from the
+//! API (or fall back to the records), plan, and hand the plan to the executor.
+//!
+//! Owns the sequencing and the fallbacks; the decisions live in [`crate::plan`], the calls in
+//! [`crate::apply`] and [`crate::tcmpp`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use futures::StreamExt;
+
+use crate::manifest::{Desired, Key, Selector};
+use crate::plan::{Observed, Plan, PlanOptions, PruneCandidate, observe_records, plan};
+use crate::record::State;
+use crate::tcmpp::{CallError, Client};
+
+/// Platforms refreshed at once.
+const REFRESH_CONCURRENCY: usize = 8;
+
+/// What a plan is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct PlanRequest {
+    /// List the platform's approvals first (DESIGN.md §3); otherwise use the records.
+    pub refresh: bool,
+    pub prune: bool,
+    pub selector: Selector,
+    pub options: PlanOptions,
+}
+
+/// A plan and what a user should know about how it was made.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub plan: Plan,
+    pub warnings: Vec<String>,
+}
+
+/// Lists every approval of the platforms of `keys` and returns the observed state of each key
+/// (`none` when the platform has no record of it).
+///
+/// # Errors
+/// The first platform whose listing failed after retries.
+pub async fn refresh(
+    client: &Client,
+    keys: &BTreeMap<Key, Option<String>>,
+) -> Result<BTreeMap<Key, Observed>, (String, CallError)> {
+    let mut platforms: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    for (key, region) in keys {
+        let entry = platforms.entry(key.platform_id.as_str()).or_insert(None);
+        if entry.is_none() {
+            *entry = region.as_deref();
+        }
+    }
+    let mut listings = futures::stream::iter(platforms)
+        .map(|(platform, region)| async move {
+            let records = client.list_approvals(platform, None, region).await;
+            (platform, records)
+        })
+        .buffer_unordered(REFRESH_CONCURRENCY);
+    let mut seen = BTreeMap::new();
+    while let Some((platform, records)) = listings.next().await {
+        let records = records.map_err(|e| (platform.to_string(), e))?;
+        seen.extend(observe_records(platform, &records));
+    }
+    Ok(keys
+        .keys()
+        .map(|k| (k.clone(), seen.get(k).copied().unwrap_or(Observed::None)))
+        .collect())
+}
+
+/// The versions `--prune` may cancel: submitted by mnpsync per the records, matching the
+/// selector, and declared by no manifest of the whole set.
+pub fn prune_candidates(all: &Desired, state: &State, selector: &Selector) -> Vec<PruneCandidate> {
+    state
+        .entries
+        .iter()
+        .filter(|(key, entry)| {
+            entry.submitted_by_mnpsync
+                && !all.resources.contains_key(*key)
+                && selector.matches(&entry.labels)
+        })
+        .map(|(key, entry)| PruneCandidate {
+            key: key.clone(),
+            name: entry.name.clone(),
+            region: entry.region.clone(),
+        })
+        .collect()
+}
+
+/// Refreshes (when asked and possible), then plans.
+///
+/// `all` is the whole manifest set (prune must not cancel what any manifest declares, selected
+/// or not); `client` is `None` when no refresh is possible (no credentials needed for
+/// `--no-refresh`).
+pub async fn make_plan(
+    client: Option<&Client>,
+    all: &Desired,
+    state: &State,
+    request: &PlanRequest,
+    commit: Option<String>,
+) -> Planned {
+    let desired = all.select(&request.selector);
+    let prune = if request.prune {
+        prune_candidates(all, state, &request.selector)
+    } else {
+        Vec::new()
+    };
+    let mut keys: BTreeMap<Key, Option<String>> = desired
+        .resources
+        .values()
+        .map(|r| (r.key.clone(), r.region.clone()))
+        .collect();
+    keys.extend(prune.iter().map(|c| (c.key.clone(), c.region.clone())));
+    let mut warnings = Vec::new();
+    let mut refreshed = false;
+    let mut observed = state.observed();
+    if let (true, Some(client)) = (request.refresh, client) {
+        if !keys.is_empty() {
+            match refresh(client, &keys).await {
+                Ok(fresh) => {
+                    observed = fresh;
+                    refreshed = true;
+                }
+                Err((platform, e)) => warnings.push(format!(
+                    "refresh failed for platform {platform} ({}); planning from the state file instead",
+                    e.error
+                )),
+            }
+        } else {
+            refreshed = true;
+        }
+    }
+    let plan = plan(&desired, &observed, &prune, &request.options, refreshed, commit);
+    Planned { plan, warnings }
+}
+
+/// The git HEAD of the repository that contains `path`, or `None` outside git.
+///
+/// Runs `git -C <dir> rev-parse HEAD`, so the process's working directory does not matter.
+pub fn git_commit(path: &Path) -> Option<String> {
+    let dir: PathBuf = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    };
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&dir)
+        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(output.stdout).ok()?.trim().to_string();
+    (output.status.success() && !commit.is_empty()).then_some(commit)
+}
+
+/// Label sets of the declared resources, for the records.
+pub fn labels_of(desired: &Desired) -> BTreeMap<Key, BTreeMap<String, String>> {
+    desired
+        .resources
+        .iter()
+        .map(|(k, r)| (k.clone(), r.labels.clone()))
+        .collect()
+}
+
+/// Keys of a set, for diagnostics.
+pub fn keys_of(desired: &Desired) -> BTreeSet<Key> {
+    desired.resources.keys().cloned().collect()
+}
