@@ -1,1 +1,236 @@
-//! placeholder
+//! A faithful local simulator of the TCMPP approval endpoint (API version `2024-08-01`), used by
+//! the tests, the demo and users' CI.
+//!
+//! It answers `POST /` exactly like the real service: TC3-HMAC-SHA256 verification (reusing
+//! [`crate::tcmpp::sign`]), the common error codes, `CreateMNPApproval`,
+//! `DescribeMNPApprovalList` and `ProcessMNPApproval` with the platform's approval rules, a
+//! per-action rate limit, and optional latency and faults. It also serves `GET /_sim/calls`
+//! (every API call received, in arrival order), `DELETE /_sim/calls` (clears that log) and
+//! `GET /_sim/approvals` (the current approvals). Every response has a `Date` header from the
+//! simulator clock.
+//!
+//! This module owns the public API ([`SimConfig`], [`Sim`], [`Call`], [`spawn`],
+//! [`SimHandle`]); it must not contain request handling or rules itself.
+//!
+//! # Layout
+//!
+//! - `error`: the error codes ([`codes`]) and [`ApiError`].
+//! - `fixture`: the YAML fixture format ([`Fixture`]), loading and validation.
+//! - `params`: actions and their parameter schemas; body → typed request of `tcmpp::model`.
+//! - `state`: approval records and rules, pure.
+//! - `server`: axum routes, verification order, rate limit ([`RateWindow`]), faults, latency,
+//!   call log, and the listener that can drop connections.
+//!
+//! # Pointing an official SDK at the simulator
+//!
+//! The SDKs derive the credential-scope service from the endpoint's first label, so use a host
+//! name starting with `tcmpp.` that resolves to the simulator, e.g. `tcmpp.localhost:PORT`, and
+//! the `http` scheme. Only `SignedHeaders=content-type;host` (what the SDKs send) is verified;
+//! other header sets are refused with `AuthFailure.SignatureFailure`.
+
+mod error;
+mod fixture;
+mod params;
+mod server;
+mod state;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use error::{ApiError, codes};
+pub use fixture::{ApprovalFixture, Fixture, MiniProgramFixture, PlatformFixture, VersionFixture};
+pub use server::{Fault, RateWindow, http_date};
+pub use state::SimApproval;
+
+use server::{Shared, lock};
+
+/// How a simulator behaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    /// The only secret id the simulator knows; others get `AuthFailure.SecretIdNotFound`.
+    pub secret_id: String,
+    /// The secret key signatures are verified with.
+    pub secret_key: String,
+    /// Platforms, mini programs, versions and initial approvals; `None` accepts every platform.
+    pub fixture: Option<Fixture>,
+    /// Delay before each API reply, uniform in `[min, max]` milliseconds.
+    pub latency_ms: Option<(u64, u64)>,
+    /// Probability in `[0, 1]` that a verified request gets an injected fault (an
+    /// `InternalError` reply, an HTTP 503 with a non-JSON body, or a dropped connection, equally
+    /// likely). Faults strike before the request changes any state.
+    pub fault_rate: f64,
+    /// When true, each fault is, with probability ½, injected *after* the request changed the
+    /// state (the server acted, the reply is lost), as can happen with the real service.
+    pub fault_after_commit: bool,
+    /// Most requests of one action admitted in any sliding one-second window; 0 means no limit.
+    pub rate_limit: u32,
+    /// Seconds added to the system time to make the simulator clock (tests of clock skew).
+    pub clock_skew_secs: i64,
+    /// Seed for faults, latencies and request ids; `None` seeds from the OS.
+    pub seed: Option<u64>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            secret_id: "AKIDsimulator0000000000000000000000".to_string(),
+            secret_key: "simulatorSecretKey000000000000000".to_string(),
+            fixture: None,
+            latency_ms: None,
+            fault_rate: 0.0,
+            fault_after_commit: false,
+            rate_limit: 20,
+            clock_skew_secs: 0,
+            seed: None,
+        }
+    }
+}
+
+/// One API call as the simulator received it (`GET /_sim/calls`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Call {
+    /// `X-TC-Action` as sent (empty when absent).
+    pub action: String,
+    /// `X-TC-Region` as sent (empty when absent).
+    pub region: String,
+    /// The body parsed as JSON; `null` when it is not JSON.
+    pub params: serde_json::Value,
+    /// `None` for a success; the error code otherwise, or for injected faults `InternalError`,
+    /// `HTTP503` or `ConnectionDropped`.
+    pub code: Option<String>,
+    /// The `RequestId` of the reply (also for faults that never reach the client).
+    pub request_id: String,
+}
+
+/// A simulator: its configuration and state. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Sim {
+    inner: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim")
+            .field("secret_id", &self.inner.config.secret_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sim {
+    /// A simulator with `config`, holding the fixture's initial approvals.
+    pub fn new(config: SimConfig) -> Sim {
+        let now = time::OffsetDateTime::now_utc()
+            .unix_timestamp()
+            .saturating_add(config.clock_skew_secs);
+        Sim {
+            inner: Arc::new(Shared::new(config, now)),
+        }
+    }
+
+    /// The configuration the simulator runs with.
+    pub fn config(&self) -> &SimConfig {
+        &self.inner.config
+    }
+
+    /// Every API call received so far, in arrival order (same as `GET /_sim/calls`).
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.inner.calls).clone()
+    }
+
+    /// Forgets the calls received so far (same as `DELETE /_sim/calls`).
+    pub fn clear_calls(&self) {
+        lock(&self.inner.calls).clear();
+    }
+
+    /// Every approval of every platform, oldest first (same as `GET /_sim/approvals`).
+    pub fn approvals(&self) -> Vec<SimApproval> {
+        lock(&self.inner.state).approvals()
+    }
+
+    /// Approve or reject (as the approver) the processing approval of a version; used by the
+    /// demo and tests. Returns the ApprovalNo.
+    pub fn process_version(
+        &self,
+        platform_id: &str,
+        mnp_version_id: i64,
+        approve: bool,
+    ) -> Result<String, String> {
+        let now = self.now_unix();
+        lock(&self.inner.state).process_version(platform_id, mnp_version_id, approve, now)
+    }
+
+    /// Test hook: freezes the instant the rate limiter sees, so a burst counts as simultaneous.
+    #[cfg(test)]
+    pub(crate) fn freeze_rate_clock(&self) {
+        *lock(&self.inner.frozen_instant) = Some(tokio::time::Instant::now());
+    }
+}
+
+/// Starts a simulator on 127.0.0.1:0 in the background (tokio task); returns its base URL
+/// ("http://127.0.0.1:PORT") and a handle that shuts it down on drop or via
+/// [`SimHandle::shutdown`].
+pub async fn spawn(config: SimConfig) -> std::io::Result<SimHandle> {
+    let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
+    let addr = listener.local_addr()?;
+    let sim = Sim::new(config);
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(sim.clone().serve(listener, async move {
+        // A send or a dropped sender both mean "shut down".
+        let _ = rx.await;
+    }));
+    Ok(SimHandle {
+        url: format!("http://{addr}"),
+        addr,
+        sim,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}
+
+/// A running simulator started by [`spawn`]. Dropping it stops accepting connections.
+#[derive(Debug)]
+pub struct SimHandle {
+    /// Base URL, `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The simulator, to inspect calls and approvals or to process versions.
+    pub sim: Sim,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl SimHandle {
+    /// Stops accepting connections and waits (at most 5 s, then aborts) for requests in flight
+    /// to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => tracing::warn!("simulator server failed: {e}"),
+                Ok(Err(join)) => tracing::warn!("simulator task failed: {join}"),
+                Err(_) => task.abort(),
+            }
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

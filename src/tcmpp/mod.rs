@@ -7,6 +7,6 @@ pub mod credentials;
 pub mod error;
 pub mod client;
 
-pub use client::{Client, ClientConfig, Endpoint, RetryPolicy};
+pub use client::{CallError, Client, ClientConfig, Endpoint, RetryPolicy};
 pub use credentials::Credentials;
 pub use error::{ApiError, Class, classify};

@@ -1,0 +1,195 @@
+//! `mnpsync apply`.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use mnpsync::apply::{ActionResult, ApplyOptions, Records, RunInfo, apply};
+use mnpsync::manifest::Selector;
+use mnpsync::plan::{Observed, Plan, PlanOptions, SavedPlan};
+use mnpsync::reconcile::{PlanRequest, labels_of, make_plan, refresh};
+use mnpsync::record::Lock;
+use mnpsync::report;
+
+use super::common::{client, commit_of, load_manifests, paths_or_default, shutdown_on_signals};
+use super::plan::parse_selector;
+use super::{Global, OutputFormat};
+
+/// Saved plan ids remembered in the state file.
+const APPLIED_PLANS_KEPT: usize = 100;
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Manifest files or directories (default: manifests/).
+    pub paths: Vec<PathBuf>,
+    /// Execute exactly this saved plan (from `plan --out`); refused when stale.
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Plan from the state file instead of listing approvals.
+    #[arg(long)]
+    pub no_refresh: bool,
+    /// Cancel versions mnpsync submitted that no manifest declares any more.
+    #[arg(long)]
+    pub prune: bool,
+    /// Refuse a prune that cancels more than this many versions (without --force).
+    #[arg(long, default_value_t = 10)]
+    pub prune_limit: usize,
+    /// Allow a prune beyond --prune-limit or one that cancels every pending version.
+    #[arg(long)]
+    pub force: bool,
+    /// Submit again versions the reviewer rejected.
+    #[arg(long)]
+    pub resubmit_rejected: bool,
+    /// Only manifests whose labels match, e.g. team=payments,tier=gold.
+    #[arg(long, value_parser = parse_selector)]
+    pub selector: Option<Selector>,
+}
+
+/// Why a prune is refused without `--force`, if it is.
+pub fn prune_guard(plan: &Plan, limit: usize) -> Option<String> {
+    let pruned = plan
+        .actions()
+        .filter(|r| r.pruned)
+        .count();
+    if pruned == 0 {
+        return None;
+    }
+    let pending = plan
+        .resources
+        .iter()
+        .filter(|r| matches!(r.observed, Observed::Processing | Observed::Unknown))
+        .count();
+    if pruned > limit {
+        return Some(format!(
+            "refusing to prune {pruned} versions (more than --prune-limit {limit}); check that no manifest directory was deleted by mistake, then pass --force"
+        ));
+    }
+    if pruned >= pending {
+        return Some(format!(
+            "refusing to prune every pending version mnpsync manages ({pruned}); check that no manifest directory was deleted by mistake, then pass --force"
+        ));
+    }
+    None
+}
+
+pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> {
+    let paths = paths_or_default(&args.paths);
+    let Some(all) = load_manifests(&paths) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let _lock = Lock::acquire(&global.state_dir)?;
+    let records = Records::open(&global.state_dir).context("opening the state directory")?;
+    let client = client(global)?;
+    let commit = commit_of(&paths);
+    let state = records.state.lock().map(|s| s.clone()).unwrap_or_default();
+
+    let (plan, saved_id) = match &args.plan {
+        Some(file) => {
+            let bytes = std::fs::read(file).with_context(|| format!("reading the plan {}", file.display()))?;
+            let saved: SavedPlan = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a plan made by `mnpsync plan --out`", file.display()))?;
+            let id = saved.id();
+            if state.applied_plans.contains(&id) {
+                eprintln!("The plan {} was already applied; nothing to do.", file.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let keys = saved
+                .plan
+                .actions()
+                .map(|r| (r.key.clone(), r.region.clone()))
+                .collect();
+            let observed = if args.no_refresh || !saved.plan.refreshed {
+                state.observed()
+            } else {
+                refresh(&client, &keys)
+                    .await
+                    .map_err(|(platform, e)| anyhow::anyhow!("refreshing platform {platform} to check the plan: {}", e.error))?
+            };
+            if let Some(why) = saved.staleness(&all.digest, &observed) {
+                eprintln!("error: {why}");
+                return Ok(ExitCode::FAILURE);
+            }
+            (saved.plan, Some(id))
+        }
+        None => {
+            let request = PlanRequest {
+                refresh: !args.no_refresh,
+                prune: args.prune,
+                selector: args.selector.clone().unwrap_or_default(),
+                options: PlanOptions {
+                    resubmit_rejected: args.resubmit_rejected,
+                },
+            };
+            let planned = make_plan(Some(&client), &all, &state, &request, commit.clone()).await;
+            for warning in &planned.warnings {
+                tracing::warn!("{warning}");
+            }
+            (planned.plan, None)
+        }
+    };
+    if !args.force {
+        if let Some(why) = prune_guard(&plan, args.prune_limit) {
+            eprintln!("error: {why}");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    records.observe(&plan, &labels_of(&all));
+
+    let total = plan.actions().count();
+    let text = args.format == OutputFormat::Text;
+    let bar = (text && total > 0 && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} calls  {per_sec}  eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    if text && total > 0 {
+        eprintln!("{}", report::plan_summary_line(&plan));
+    }
+    let print = |r: &ActionResult| {
+        if !text {
+            return;
+        }
+        let line = report::result_line(r);
+        match &bar {
+            Some(bar) => {
+                bar.suspend(|| println!("{line}"));
+                bar.inc(1);
+            }
+            None => println!("{line}"),
+        }
+    };
+    let run = RunInfo::new(commit);
+    let options = ApplyOptions {
+        concurrency: global.concurrency as usize,
+        refresh: !args.no_refresh,
+    };
+    let shutdown = shutdown_on_signals();
+    let report = apply(&client, &plan, &records, &run, options, &shutdown, &print).await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(id) = saved_id {
+        let mut state = records.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.applied_plans.push(id);
+        let excess = state.applied_plans.len().saturating_sub(APPLIED_PLANS_KEPT);
+        state.applied_plans.drain(..excess);
+    }
+    records.flush()?;
+    match args.format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Text => println!("{}", report::apply_summary_line(&report)),
+    }
+    Ok(if report.converged() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

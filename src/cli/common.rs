@@ -1,0 +1,89 @@
+//! Helpers shared by the commands: turning global flags into a client, loading manifests with
+//! located errors, and the default manifest path.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use mnpsync::manifest::{self, Desired};
+use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint, credentials};
+
+use super::Global;
+
+/// `PATH…` arguments, defaulting to `manifests/`.
+pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("manifests")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+/// Loads and validates manifests; on failure prints every error to stderr and returns `None`.
+pub fn load_manifests(paths: &[PathBuf]) -> Option<Desired> {
+    match manifest::load(paths) {
+        Ok(desired) => Some(desired),
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("{e}");
+            }
+            eprintln!(
+                "error: {} invalid manifest error(s); nothing was sent to the API",
+                errors.0.len()
+            );
+            None
+        }
+    }
+}
+
+/// The client configuration from the global flags.
+pub fn client_config(global: &Global) -> anyhow::Result<ClientConfig> {
+    let endpoint = Endpoint::parse(&global.endpoint).context("--endpoint / MNPSYNC_ENDPOINT")?;
+    let mut config = ClientConfig::new(endpoint);
+    config.region = global.region.clone();
+    config.timeout = global.timeout;
+    config.rate_limit = global.rate_limit;
+    Ok(config)
+}
+
+/// A client with credentials from the environment or profile file.
+pub fn client(global: &Global) -> anyhow::Result<Client> {
+    let config = client_config(global)?;
+    let credentials: Credentials = credentials::load(global.profile.as_deref())?;
+    tracing::debug!(source = %credentials.source, secret_id = %credentials.masked_id(), "credentials");
+    Ok(Client::new(credentials, config)?)
+}
+
+/// The commit of the manifests' repository (the first path's).
+pub fn commit_of(paths: &[PathBuf]) -> Option<String> {
+    paths.first().and_then(|p| mnpsync::reconcile::git_commit(p))
+}
+
+/// A token cancelled on SIGINT or SIGTERM.
+pub fn shutdown_on_signals() -> tokio_util::sync::CancellationToken {
+    let token = tokio_util::sync::CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    trigger.cancel();
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::warn!("shutdown requested: starting no new call, letting calls in flight finish");
+        trigger.cancel();
+    });
+    token
+}

@@ -1,0 +1,159 @@
+//! `mnpsync demo`: the whole flow against an in-process simulator, offline, in seconds.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use mnpsync::apply::{ApplyOptions, Records, RunInfo, apply};
+use mnpsync::manifest;
+use mnpsync::reconcile::{PlanRequest, git_commit, labels_of, make_plan};
+use mnpsync::record::{State, read_journal};
+use mnpsync::report;
+use mnpsync::sim::{Fixture, SimConfig, spawn};
+use mnpsync::tcmpp::model::{ApprovalItem, ApprovalStatus, ProcessMnpApprovalRequest};
+use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint};
+
+use super::Global;
+
+/// The example manifests, for a demo run outside the repository.
+const BUILTIN_MANIFESTS: &[(&str, &str)] = &[
+    ("shop/versions.yaml", include_str!("../../manifests/shop/versions.yaml")),
+    ("payments.yaml", include_str!("../../manifests/payments.yaml")),
+    ("travel.yaml", include_str!("../../manifests/travel.yaml")),
+];
+
+/// The simulator's starting state: 2590 of the shop is pending review, so the demo cancels it
+/// before it submits 2597 of the same mini program.
+const DEMO_FIXTURE: &str = include_str!("../../examples/demo-fixture.yaml");
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Manifests to use (default: manifests/ when present, else the built-in examples).
+    pub path: Option<PathBuf>,
+}
+
+fn step(n: u32, title: &str) {
+    println!("\n━━ {n}. {title}");
+}
+
+pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let scratch = tempfile::tempdir().context("creating a temporary directory")?;
+    let manifests = match args.path {
+        Some(path) => path,
+        None if Path::new("manifests").is_dir() => PathBuf::from("manifests"),
+        None => {
+            let dir = scratch.path().join("manifests");
+            for (name, text) in BUILTIN_MANIFESTS {
+                let path = dir.join(name);
+                std::fs::create_dir_all(path.parent().unwrap_or(&dir))?;
+                std::fs::write(&path, text)?;
+            }
+            dir
+        }
+    };
+    let state_dir = scratch.path().join("state");
+
+    let fixture = Fixture::from_yaml(DEMO_FIXTURE).map_err(anyhow::Error::msg)?;
+    let sim_config = SimConfig {
+        fixture: Some(fixture),
+        rate_limit: global.rate_limit,
+        ..SimConfig::default()
+    };
+    let credentials = Credentials::new(
+        sim_config.secret_id.clone(),
+        sim_config.secret_key.clone(),
+        "the demo's throwaway simulator credentials",
+    );
+    let sim = spawn(sim_config).await.context("starting the simulator")?;
+    println!("mnpsync demo: simulator on {} (throwaway credentials), state in a temporary directory", sim.url);
+    let mut config = ClientConfig::new(Endpoint::parse(&sim.url)?);
+    config.region = global.region.clone();
+    config.rate_limit = global.rate_limit;
+    let client = Client::new(credentials, config)?;
+
+    step(1, &format!("validate {}", manifests.display()));
+    let desired = match manifest::load(std::slice::from_ref(&manifests)) {
+        Ok(d) => d,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    println!("{} manifest(s) valid in {} file(s)", desired.resources.len(), desired.files);
+
+    step(2, "plan (refreshed from the simulator)");
+    let commit = git_commit(&manifests);
+    let request = PlanRequest {
+        refresh: true,
+        ..PlanRequest::default()
+    };
+    let planned = make_plan(Some(&client), &desired, &State::default(), &request, commit.clone()).await;
+    print!("{}", report::plan_text(&planned.plan, global.rate_limit, false));
+
+    step(3, "apply");
+    let records = Records::open(&state_dir)?;
+    records.observe(&planned.plan, &labels_of(&desired));
+    let run = RunInfo::new(commit.clone());
+    let report = apply(
+        &client,
+        &planned.plan,
+        &records,
+        &run,
+        ApplyOptions::default(),
+        &CancellationToken::new(),
+        &|r| println!("{}", report::result_line(r)),
+    )
+    .await?;
+    println!("{}", report::apply_summary_line(&report));
+
+    step(4, "a reviewer approves shop-2597 (ProcessMNPApproval on the simulator)");
+    let platform = "T04257DS9431720WTAG";
+    let records_list = client
+        .list_approvals(platform, Some(vec![ApprovalStatus::Processing.code()]), None)
+        .await?;
+    let record = records_list
+        .iter()
+        .find(|r| r.mnp_version_id == Some(2597))
+        .context("the simulator lists no processing approval for 2597")?;
+    let approval_no = record.approval_no.clone().unwrap_or_default();
+    let reply = client
+        .process_mnp_approval(
+            &ProcessMnpApprovalRequest {
+                approval_no: approval_no.clone(),
+                platform_id: platform.to_string(),
+                approval_items: vec![ApprovalItem {
+                    app_id: record.mnp_id.clone().unwrap_or_default(),
+                    approval_result: 3,
+                    approval_note: "looks good".to_string(),
+                }],
+            },
+            None,
+        )
+        .await?;
+    println!("approved {approval_no} (RequestId {})", reply.request_id);
+
+    step(5, "plan again: nothing left to do");
+    let state = State::load(&state_dir)?;
+    let again = make_plan(Some(&client), &desired, &state, &request, commit).await;
+    print!("{}", report::plan_text(&again.plan, global.rate_limit, true));
+
+    step(6, "the journal (.mnpsync/journal.jsonl in a real run)");
+    let (lines, _) = read_journal(&state_dir)?;
+    for line in &lines {
+        println!("{}", serde_json::to_string(line)?);
+    }
+    let calls = sim.sim.calls();
+    println!(
+        "\nThe simulator received {} call(s). Next: point --endpoint at it with `mnpsync sim`, or at the real API with TENCENTCLOUD_SECRET_ID/KEY set.",
+        calls.len()
+    );
+    sim.shutdown().await;
+    Ok(if report.converged() && !again.plan.has_changes() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,178 @@
+//! Command-line front end: clap types and nothing else. Each command turns its flags into the
+//! library's options and calls the library; errors are printed with their whole chain.
+
+mod apply;
+mod common;
+mod demo;
+mod plan;
+mod sim;
+mod status;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Keeps Tencent Cloud TCMPP mini program approval requests in the state your manifests declare.
+#[derive(Debug, Parser)]
+#[command(name = "mnpsync", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// API endpoint (https, or http to a loopback host only).
+    #[arg(long, global = true, env = "MNPSYNC_ENDPOINT", default_value = "https://tcmpp.tencentcloudapi.com")]
+    pub endpoint: String,
+    /// Default region for requests (a manifest's spec.region wins).
+    #[arg(long, global = true, env = "TENCENTCLOUD_REGION", default_value = "ap-guangzhou")]
+    pub region: String,
+    /// Where the journal, state file and lock live.
+    #[arg(long, global = true, env = "MNPSYNC_STATE_DIR", default_value = ".mnpsync")]
+    pub state_dir: PathBuf,
+    /// Requests per second per API action, evenly spaced.
+    #[arg(long, global = true, env = "MNPSYNC_RATE_LIMIT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rate_limit: u32,
+    /// Requests in flight at most.
+    #[arg(long, global = true, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
+    /// Per-request timeout, e.g. 10s or 500ms.
+    #[arg(long, global = true, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Credentials profile of the profile file (default: TENCENTCLOUD_PROFILE, then `default`).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// More logging (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Less logging (warnings and errors only).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests; exit 0 when valid, 1 with every error located otherwise.
+    Validate(validate::ValidateArgs),
+    /// Show the calls that would bring the platform to the manifests' state.
+    Plan(plan::PlanArgs),
+    /// Plan and make the calls, recording every outcome.
+    Apply(apply::ApplyArgs),
+    /// Show the state file: each version's last known state and outcome.
+    Status(status::StatusArgs),
+    /// Run the local TCMPP simulator.
+    Sim(sim::SimArgs),
+    /// The whole flow against an in-process simulator: validate, plan, apply, approve, plan.
+    Demo(demo::DemoArgs),
+}
+
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 10s, 250ms, 1m)"))
+}
+
+fn init_logging(global: &Global) {
+    use tracing_subscriber::EnvFilter;
+    let default = if global.quiet {
+        "warn"
+    } else {
+        match global.verbose {
+            0 => "info",
+            1 => "debug",
+            _ => "trace",
+        }
+    };
+    // -v/-q decide for mnpsync's own logs; RUST_LOG, when set, decides for everything.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,mnpsync={default}")));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match global.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.without_time().try_init(),
+    };
+}
+
+/// Entry point: parses flags, runs the command, prints errors with their chain.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Validate(args) => validate::exec(global, args),
+        Command::Plan(args) => plan::exec(global, args).await,
+        Command::Apply(args) => apply::exec(global, args).await,
+        Command::Status(args) => status::exec(global, args),
+        Command::Sim(args) => sim::exec(global, args).await,
+        Command::Demo(args) => demo::exec(global, args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

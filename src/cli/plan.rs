@@ -1,0 +1,90 @@
+//! `mnpsync plan`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use mnpsync::manifest::Selector;
+use mnpsync::plan::{PlanOptions, SavedPlan};
+use mnpsync::reconcile::{PlanRequest, make_plan};
+use mnpsync::record::State;
+use mnpsync::report;
+
+use super::common::{client, commit_of, load_manifests, paths_or_default};
+use super::{Global, PlanFormat};
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Manifest files or directories (default: manifests/).
+    pub paths: Vec<PathBuf>,
+    /// Save the plan (with a digest of the manifests) for `apply --plan`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Exit 0 with no changes, 2 with changes, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan from the state file instead of listing approvals (no credentials needed).
+    #[arg(long)]
+    pub no_refresh: bool,
+    /// Cancel versions mnpsync submitted that no manifest declares any more.
+    #[arg(long)]
+    pub prune: bool,
+    /// Plan a submit for versions the reviewer rejected.
+    #[arg(long)]
+    pub resubmit_rejected: bool,
+    /// Only manifests whose labels match, e.g. team=payments,tier=gold.
+    #[arg(long, value_parser = parse_selector)]
+    pub selector: Option<Selector>,
+    /// List unchanged versions too (text format).
+    #[arg(long)]
+    pub all: bool,
+}
+
+pub fn parse_selector(text: &str) -> Result<Selector, String> {
+    text.parse()
+}
+
+pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let paths = paths_or_default(&args.paths);
+    let Some(all) = load_manifests(&paths) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let state = State::load(&global.state_dir).context("reading the state file")?;
+    let client = if args.no_refresh { None } else { Some(client(global)?) };
+    let request = PlanRequest {
+        refresh: !args.no_refresh,
+        prune: args.prune,
+        selector: args.selector.unwrap_or_default(),
+        options: PlanOptions {
+            resubmit_rejected: args.resubmit_rejected,
+        },
+    };
+    let planned = make_plan(client.as_ref(), &all, &state, &request, commit_of(&paths)).await;
+    for warning in &planned.warnings {
+        tracing::warn!("{warning}");
+    }
+    let plan = planned.plan;
+    if let Some(out) = &args.out {
+        let saved = SavedPlan {
+            plan: plan.clone(),
+            manifests_digest: all.digest.clone(),
+        };
+        let bytes = serde_json::to_vec_pretty(&saved)?;
+        std::fs::write(out, bytes).with_context(|| format!("writing the plan to {}", out.display()))?;
+        eprintln!("Saved the plan to {}; apply exactly it with `mnpsync apply --plan {}`.", out.display(), out.display());
+    }
+    match args.format {
+        PlanFormat::Text => print!("{}", report::plan_text(&plan, global.rate_limit, args.all)),
+        PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
+        PlanFormat::Markdown => print!("{}", report::plan_markdown(&plan)),
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

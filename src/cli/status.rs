@@ -1,0 +1,26 @@
+//! `mnpsync status`.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use mnpsync::record::State;
+use mnpsync::report;
+
+use super::{Global, OutputFormat};
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+pub fn exec(global: &Global, args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let state = State::load(&global.state_dir).context("reading the state file")?;
+    match args.format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&state)?),
+        OutputFormat::Text => print!("{}", report::status_text(&state)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
