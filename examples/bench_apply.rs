@@ -48,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let records = Records::open(dir.path())?;
 
+    let finished: std::sync::Mutex<Vec<Instant>> = std::sync::Mutex::new(Vec::new());
     let started = Instant::now();
     let report = apply(
         &client,
@@ -56,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
         &RunInfo::new(None),
         ApplyOptions { concurrency: 16, refresh: false },
         &CancellationToken::new(),
-        &|_| {},
+        &|_| finished.lock().unwrap().push(Instant::now()),
     )
     .await?;
     let elapsed = started.elapsed();
@@ -66,10 +67,14 @@ async fn main() -> anyhow::Result<()> {
         .iter()
         .filter(|c| c.code.as_deref().is_some_and(|code| code.starts_with("RequestLimitExceeded")))
         .count();
-    // Conservative: the wall time includes the last call's latency.
-    let rate = calls as f64 / elapsed.as_secs_f64();
+    // Overall: calls over the whole wall time (includes the first call's latency).
+    let overall = calls as f64 / elapsed.as_secs_f64();
+    // Sustained: completions are spaced like the requests, so N completions span N-1 gaps.
+    let finished = finished.into_inner().unwrap();
+    let span = finished.last().unwrap().duration_since(finished[0]).as_secs_f64();
+    let sustained = (finished.len() - 1) as f64 / span;
     println!(
-        "{calls} submits at {latency} ms latency: {:.2} s, {rate:.2} calls/s sustained, {limited} RequestLimitExceeded, outcomes {:?}",
+        "{calls} submits at {latency} ms latency: {:.2} s wall, {overall:.2} calls/s overall, {sustained:.2} calls/s sustained, {limited} RequestLimitExceeded, outcomes {:?}",
         elapsed.as_secs_f64(),
         report.summary
     );

@@ -198,14 +198,17 @@ impl Records {
     }
 }
 
+/// The versions with a processing approval on one platform, or why listing them failed.
+type Pending = Result<BTreeSet<i64>, String>;
+
 /// Caches, per platform and per run, the versions with a processing approval.
 #[derive(Default)]
 struct PendingCache {
-    cells: Mutex<HashMap<String, Arc<OnceCell<Result<BTreeSet<i64>, String>>>>>,
+    cells: Mutex<HashMap<String, Arc<OnceCell<Pending>>>>,
 }
 
 impl PendingCache {
-    async fn pending(&self, client: &Client, key: &Key, region: Option<&str>) -> Result<BTreeSet<i64>, String> {
+    async fn pending(&self, client: &Client, key: &Key, region: Option<&str>) -> Pending {
         let cell = {
             let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
             cells.entry(key.platform_id.clone()).or_default().clone()

@@ -13,6 +13,7 @@
 //! - [`report`]: text, JSON and markdown rendering.
 //! - [`tcmpp`]: the API client — signing, typed calls, the error-class table, retries.
 //! - [`sim`]: a faithful local simulator of the TCMPP endpoint.
+//! - [`watch`]: the long-running loop: triggers, file watching, health and metrics.
 
 pub mod apply;
 pub mod manifest;
@@ -22,3 +23,4 @@ pub mod record;
 pub mod report;
 pub mod sim;
 pub mod tcmpp;
+pub mod watch;

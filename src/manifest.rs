@@ -28,6 +28,18 @@
 //! `serde_yaml` consumes a scalar's event before visiting it, so the event stream stays in step.
 //! The version is pinned by `Cargo.lock` (and `serde_yaml` is no longer developed); the tests
 //! assert exact positions, so a behavioural change would be caught.
+//!
+//! # Hostile input
+//!
+//! Any text gives `Ok` or errors, never a panic or a hang:
+//!
+//! - alias expansion is charged to a per-file budget (a "billion laughs" file fails in
+//!   milliseconds), on top of serde_yaml's own repetition limit;
+//! - nesting is limited to 32 levels, and files whose `[`/`{` could make libyaml's flow-collection
+//!   handling quadratic are refused before parsing;
+//! - after a document that cannot be read (syntax error, unknown anchor), the rest of its file is
+//!   not read: serde_yaml cannot resume there safely;
+//! - YAML tags (`!foo`) are reported as errors; a leading byte-order mark is ignored.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -36,7 +48,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use serde::de::{self, DeserializeSeed, Deserializer as _, EnumAccess, MapAccess, SeqAccess};
+use serde::de::{
+    self, DeserializeSeed, Deserializer as _, EnumAccess, MapAccess, SeqAccess, VariantAccess,
+};
 use sha2::{Digest, Sha256};
 
 /// The only supported `apiVersion`.
@@ -158,7 +172,7 @@ impl FromStr for Approval {
 /// A position in a manifest file. Displays as `path:line:column`.
 ///
 /// `line` and `column` are 1-based; columns count characters, not bytes. Errors about a whole
-/// file (unreadable, not UTF-8 at the start) use `1:1`.
+/// file (missing, unreadable) use `1:1`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
     pub path: PathBuf,
@@ -419,7 +433,9 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Vec<Resource>, Vec<ManifestE
 pub fn render_resource_yaml(r: &Resource) -> String {
     let mut out = String::new();
     out.push_str("---\n");
-    out.push_str(&format!("apiVersion: {API_VERSION}\nkind: {KIND}\nmetadata:\n"));
+    out.push_str(&format!(
+        "apiVersion: {API_VERSION}\nkind: {KIND}\nmetadata:\n"
+    ));
     out.push_str(&format!("  name: {}\n", yaml_string(&r.name)));
     if !r.labels.is_empty() {
         out.push_str("  labels:\n");
@@ -447,8 +463,7 @@ fn yaml_string(s: &str) -> String {
         "true", "false", "null", "yes", "no", "on", "off", "y", "n", "inf", "infinity", "nan",
     ];
     let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
         && !RESERVED.contains(&s.to_ascii_lowercase().as_str());
     if plain {
@@ -789,19 +804,20 @@ fn probe_pos(display: &str) -> Option<Pos> {
 struct Builder {
     budget: usize,
     limit: usize,
-    /// Why the builder aborted a document (depth, budget, tags), to replace serde_yaml's text.
+    /// Why the builder aborted a document (depth, budget), to replace serde_yaml's text.
     abort: Option<String>,
-    exhausted: bool,
+    /// Problems that do not stop the document (tags); reported with its other errors.
+    problems: Vec<(Option<Pos>, String)>,
 }
 
 impl Builder {
     fn new(text_len: usize) -> Self {
-        let limit = text_len.saturating_mul(16).saturating_add(1 << 20);
+        let limit = text_len.saturating_mul(64).saturating_add(4 << 20);
         Builder {
             budget: limit,
             limit,
             abort: None,
-            exhausted: false,
+            problems: Vec::new(),
         }
     }
 
@@ -812,7 +828,7 @@ impl Builder {
                 Ok(())
             }
             None => {
-                self.exhausted = true;
+                self.budget = 0;
                 Err(self.fail(format!(
                     "document expands beyond the limit of {} bytes for this file \
                      (possible \"billion laughs\" alias bomb)",
@@ -962,12 +978,19 @@ impl<'de> de::Visitor<'de> for NodeVisitor<'_, '_> {
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Node, A::Error> {
-        // serde_yaml presents `!tag value` as an enum; manifests have no use for tags.
-        let (tag, _) = data.variant::<String>()?;
-        Err(self.builder.fail(format!(
-            "YAML tags are not supported (found `!{}`)",
-            short(&tag)
-        )))
+        // serde_yaml presents `!tag value` as an enum. Manifests have no use for tags, but the
+        // tagged node is read in full (as if untagged) so the document stays in step and its
+        // other errors are reported too.
+        let (tag, content) = data.variant::<String>()?;
+        let node = content.newtype_variant_seed(NodeSeed {
+            builder: &mut *self.builder,
+            depth: self.depth,
+        })?;
+        self.builder.problems.push((
+            node.first_pos(),
+            format!("YAML tags are not supported (found `!{}`)", short(&tag)),
+        ));
+        Ok(node)
     }
 }
 
@@ -975,60 +998,62 @@ impl<'de> de::Visitor<'de> for NodeVisitor<'_, '_> {
 enum Loaded {
     /// An empty document (`---` alone, comments only, or an explicit null): skipped.
     Empty,
-    Node(Node),
-    Failed {
-        message: String,
-        pos: Option<Pos>,
-    },
+    /// A document and the problems found while reading it.
+    Node(Node, Vec<(Option<Pos>, String)>),
+    /// A document that could not be read; it is the last one read from the file.
+    Failed { message: String, pos: Option<Pos> },
 }
 
 /// The documents of a text, each deserialized on its own so one bad document does not hide
 /// the others.
 ///
-/// Stops after an error in the YAML stream itself (syntax error, unknown anchor): libyaml cannot
-/// resume, and serde_yaml would yield that error forever.
+/// Stops at the first document that cannot be read. After a stream error (syntax error, unknown
+/// anchor) libyaml cannot resume, serde_yaml would yield that error forever, and its next
+/// "document" would start mid-collection, which makes serde_yaml panic. serde_yaml reports such
+/// an error only if deserialization itself succeeded, so after any error the stream's health is
+/// unknown and the rest of the file is not read.
 fn load_documents(text: &str) -> Vec<Loaded> {
     let mut builder = Builder::new(text.len());
     let mut out = Vec::new();
     // Each document takes at least one byte, so the bound never cuts a real stream short.
     for document in serde_yaml::Deserializer::from_str(text).take(text.len() + 1) {
         builder.abort = None;
+        builder.problems.clear();
         let result = NodeSeed {
             builder: &mut builder,
             depth: 0,
         }
         .deserialize(document);
-        match result {
-            Ok(Node::Void | Node::Scalar(Scalar::Null, _)) => out.push(Loaded::Empty),
-            Ok(node) => out.push(Loaded::Node(node)),
-            Err(err) => {
-                let pos = err.location().map(Pos::from);
-                if let Some(message) = builder.abort.take() {
-                    if builder.exhausted {
-                        // Where the budget ran out is arbitrary (often inside an anchor);
-                        // the document is the useful place to point at.
-                        out.push(Loaded::Failed { message, pos: None });
-                        break;
-                    }
-                    out.push(Loaded::Failed { message, pos });
-                } else if err.to_string() == "repetition limit exceeded" {
-                    // The document is complete (this comes from resolving aliases), so the
-                    // following ones can still be checked.
-                    out.push(Loaded::Failed {
-                        message: "too many alias expansions (repetition limit exceeded; \
-                                  possible \"billion laughs\" alias bomb)"
-                            .to_string(),
-                        pos,
-                    });
-                } else {
-                    out.push(Loaded::Failed {
-                        message: yaml_message(&err),
-                        pos,
-                    });
-                    break;
-                }
+        let err = match result {
+            Ok(Node::Void | Node::Scalar(Scalar::Null, _)) => {
+                out.push(Loaded::Empty);
+                continue;
             }
-        }
+            Ok(node) => {
+                out.push(Loaded::Node(node, std::mem::take(&mut builder.problems)));
+                continue;
+            }
+            Err(err) => err,
+        };
+        let pos = err.location().map(Pos::from);
+        let failed = match builder.abort.take() {
+            // Where the budget ran out is arbitrary (often inside an anchor); the document is
+            // the useful place to point at.
+            Some(message) if builder.budget == 0 => Loaded::Failed { message, pos: None },
+            Some(message) => Loaded::Failed { message, pos },
+            None if err.to_string() == "repetition limit exceeded" => Loaded::Failed {
+                message: "too many alias expansions (repetition limit exceeded; possible \
+                          \"billion laughs\" alias bomb)"
+                    .to_string(),
+                pos,
+            },
+            None => Loaded::Failed {
+                message: yaml_message(&err),
+                pos,
+            },
+        };
+        out.push(failed);
+        break;
     }
     out
 }
@@ -1045,12 +1070,56 @@ fn yaml_message(err: &serde_yaml::Error) -> String {
     format!("invalid YAML: {text}")
 }
 
+/// Upper bound on libyaml's flow-nesting work per file (about a fifth of a second).
+const FLOW_WORK_LIMIT: usize = 200_000_000;
+
+/// Where a text would make libyaml spend too long on nested flow collections, if it would.
+///
+/// libyaml rescans its stack of pending simple keys, one per open flow collection, for every
+/// token, so `[[[[…]]]]` costs time quadratic in its depth (80 KB of brackets: seconds). A
+/// document's work is at most its length times its number of `[`/`{` (each may open a level);
+/// this bound ignores quoting, so it can only overestimate. Documents are cut at `---`/`...`
+/// lines, which libyaml never lets a flow collection span. Real manifests stay far below it.
+fn flow_nesting_too_costly(text: &str) -> Option<Pos> {
+    fn is_marker(line: &str) -> bool {
+        (line.starts_with("---") || line.starts_with("..."))
+            && line[3..].chars().next().is_none_or(char::is_whitespace)
+    }
+    let mut total = 0usize;
+    let (mut len, mut opens, mut first_open) = (0usize, 0usize, None);
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        if is_marker(line) {
+            total = total.saturating_add(len.saturating_mul(opens));
+            if total > FLOW_WORK_LIMIT {
+                return first_open;
+            }
+            (len, opens, first_open) = (0, 0, None);
+        }
+        len += line.len();
+        for (column, c) in line.chars().enumerate() {
+            if matches!(c, '[' | '{') {
+                opens += 1;
+                first_open.get_or_insert(Pos {
+                    line: index + 1,
+                    column: column + 1,
+                });
+            }
+        }
+    }
+    total = total.saturating_add(len.saturating_mul(opens));
+    if total > FLOW_WORK_LIMIT {
+        first_open
+    } else {
+        None
+    }
+}
+
 /// The position of each document's root node, in document order.
 ///
 /// Needed only for documents without a first key (a sequence, `{}`, or a document that failed
-/// before its first key), so it is computed lazily with a second pass that stops every document
+/// without a location), so it is computed lazily with a second pass that stops every document
 /// at its root.
-fn root_positions(text: &str) -> Vec<Option<Pos>> {
+fn root_positions(text: &str, documents: usize) -> Vec<Option<Pos>> {
     struct Root;
     impl<'de> de::Visitor<'de> for Root {
         type Value = ();
@@ -1096,7 +1165,9 @@ fn root_positions(text: &str) -> Vec<Option<Pos>> {
     }
 
     let mut out = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(text).take(text.len() + 1) {
+    // Only as far as the main pass got: documents after an unreadable one may start
+    // mid-collection, where serde_yaml panics.
+    for document in serde_yaml::Deserializer::from_str(text).take(documents) {
         match document.deserialize_any(Root) {
             Err(err) if err.to_string().contains(PROBE) => {
                 out.push(err.location().map(Pos::from));
@@ -1117,34 +1188,48 @@ fn parse_text(path: &Path, text: &str) -> (Vec<Checked>, Vec<ManifestError>) {
     // libyaml as bundled with serde_yaml misparses a byte-order mark; it is invisible to
     // users, so dropping it also keeps columns on the first line as editors show them.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(pos) = flow_nesting_too_costly(text) {
+        let message = "too many `[`/`{` in one document to parse safely (deeply nested flow \
+                       collections make the YAML parser quadratic)";
+        return (Vec::new(), vec![ManifestError::new(path, pos, message)]);
+    }
     let mut checker = Checker {
         path,
         errors: Vec::new(),
     };
+    let loaded = load_documents(text);
+    let count = loaded.len();
     let mut roots: Option<Vec<Option<Pos>>> = None;
     let mut root_pos = |index: usize| -> Pos {
         roots
-            .get_or_insert_with(|| root_positions(text))
+            .get_or_insert_with(|| root_positions(text, count))
             .get(index)
             .copied()
             .flatten()
             .unwrap_or(Pos::START)
     };
     let mut checked = Vec::new();
-    for (index, loaded) in load_documents(text).into_iter().enumerate() {
+    for (index, loaded) in loaded.into_iter().enumerate() {
         match loaded {
             Loaded::Empty => {}
             Loaded::Failed { message, pos } => {
                 let pos = pos.unwrap_or_else(|| root_pos(index));
                 checker.error(pos, message);
             }
-            Loaded::Node(node) => {
+            Loaded::Node(node, problems) => {
                 let start = match &node {
                     Node::Map(entries) if !entries.is_empty() => node.first_pos(),
                     _ => None,
                 };
                 let start = start.unwrap_or_else(|| root_pos(index));
-                checked.push(checker.document(&node, start));
+                let mut doc = checker.document(&node, start);
+                if !problems.is_empty() {
+                    doc.resource = None;
+                }
+                for (pos, message) in problems {
+                    checker.error(pos.unwrap_or(start), message);
+                }
+                checked.push(doc);
             }
         }
     }
@@ -1239,7 +1324,6 @@ impl Checker<'_> {
         }
 
         let (mut platform, mut version, mut approval, mut region) = (None, None, None, None);
-        let mut region_ok = true;
         match top.get("spec") {
             None => self.missing(start, "spec", Scope::Top),
             Some(f) => {
@@ -1263,7 +1347,6 @@ impl Checker<'_> {
                             region = self
                                 .identifier(f, Scope::Spec.field("region"))
                                 .map(|(s, _)| s.to_string());
-                            region_ok = region.is_some();
                         }
                     }
                 }
@@ -1273,23 +1356,19 @@ impl Checker<'_> {
         if let (Some((platform, pos)), Some(version)) = (platform, version) {
             checked.key = Some((Key::new(platform, version), pos));
         }
-        if self.errors.len() == errors_before {
-            if let (Some((name, _)), Some((key, _)), Some(approval), Some(labels), true) = (
-                &checked.name,
-                &checked.key,
-                approval,
+        // Every check that fails records an error, so "no new errors" means every part is set.
+        if self.errors.len() == errors_before
+            && let (Some((name, _)), Some((key, _)), Some(approval), Some(labels)) =
+                (&checked.name, &checked.key, approval, labels)
+        {
+            checked.resource = Some(Resource {
+                name: name.clone(),
                 labels,
-                region_ok,
-            ) {
-                checked.resource = Some(Resource {
-                    name: name.clone(),
-                    labels,
-                    key: key.clone(),
-                    approval,
-                    region,
-                    source: Location::at(self.path, start),
-                });
-            }
+                key: key.clone(),
+                approval,
+                region,
+                source: Location::at(self.path, start),
+            });
         }
         checked
     }
@@ -1348,11 +1427,7 @@ impl Checker<'_> {
                     };
                     self.error(
                         key_pos,
-                        format!(
-                            "unknown field `{}` {}{hint}",
-                            short(&text),
-                            scope.phrase()
-                        ),
+                        format!("unknown field `{}` {}{hint}", short(&text), scope.phrase()),
                     );
                 }
             }
@@ -1407,7 +1482,10 @@ impl Checker<'_> {
         match f.value {
             Node::Scalar(Scalar::Str(s), pos) => {
                 if s.trim().is_empty() {
-                    self.error(*pos, format!("invalid value for `{field}`: must not be empty"));
+                    self.error(
+                        *pos,
+                        format!("invalid value for `{field}`: must not be empty"),
+                    );
                     None
                 } else if s.trim() != s {
                     self.error(
@@ -1655,4 +1733,1050 @@ fn edit_distance(a: &[char], b: &[char]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::time::{Duration, Instant};
+
+    /// The manifest from the format description; tests edit single lines of it.
+    const VALID: &str = "\
+apiVersion: mnpsync/v1
+kind: MNPApproval
+metadata:
+  name: shop-2597
+  labels: {team: payments}
+spec:
+  platformId: T04257DS9431720WTAG
+  mnpVersionId: 2597
+  approval: submitted
+  region: ap-guangzhou
+";
+
+    /// `VALID` with lines `from..=to` (1-based) replaced by `with` (empty `with` deletes them).
+    fn edit(from: usize, to: usize, with: &str) -> String {
+        let mut out = String::new();
+        for (i, line) in VALID.lines().enumerate() {
+            let n = i + 1;
+            if n == from && !with.is_empty() {
+                out.push_str(with);
+                out.push('\n');
+            }
+            if !(from..=to).contains(&n) {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// An 8-line block-style manifest; `approval` is on line 8, column 13.
+    fn manifest(name: &str, version: i64) -> String {
+        format!(
+            "apiVersion: mnpsync/v1\nkind: MNPApproval\nmetadata:\n  name: {name}\nspec:\n  \
+             platformId: T04257DS9431720WTAG\n  mnpVersionId: {version}\n  approval: submitted\n"
+        )
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse_str(Path::new("m.yaml"), text) {
+            Ok(resources) => panic!("expected errors, got {resources:?}"),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn load_errors(paths: &[PathBuf]) -> Vec<String> {
+        match load(paths) {
+            Ok(desired) => panic!("expected errors, got {desired:?}"),
+            Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("create dir");
+        }
+        fs::write(&path, contents).expect("write file");
+        path
+    }
+
+    #[test]
+    fn valid_manifest_parses() {
+        let resources = parse_str(Path::new("m.yaml"), VALID).expect("valid");
+        let expected = Resource {
+            name: "shop-2597".into(),
+            labels: BTreeMap::from([("team".into(), "payments".into())]),
+            key: Key::new("T04257DS9431720WTAG", 2597),
+            approval: Approval::Submitted,
+            region: Some("ap-guangzhou".into()),
+            source: Location {
+                path: "m.yaml".into(),
+                line: 1,
+                column: 1,
+            },
+        };
+        assert_eq!(resources, vec![expected]);
+    }
+
+    #[test]
+    fn optional_fields_and_limits_are_accepted() {
+        let text = edit(5, 5, "").replace("  region: ap-guangzhou\n", "  region:\n");
+        let text = text.replace("2597\n", "9223372036854775807\n");
+        let resources = parse_str(Path::new("m.yaml"), &text).expect("valid");
+        assert_eq!(resources[0].labels, BTreeMap::new());
+        assert_eq!(resources[0].region, None);
+        assert_eq!(resources[0].key.mnp_version_id, i64::MAX);
+        let cancelled = edit(9, 9, "  approval: cancelled");
+        let resources = parse_str(Path::new("m.yaml"), &cancelled).expect("valid");
+        assert_eq!(resources[0].approval, Approval::Cancelled);
+    }
+
+    #[test]
+    fn each_rule_reports_exact_message_and_location() {
+        let spec_fields = "(expected one of `platformId`, `mnpVersionId`, `approval`, `region`)";
+        let cases: Vec<(&str, String, Vec<String>)> = vec![
+            (
+                "yaml syntax error",
+                edit(9, 9, "  approval: submitted: yes"),
+                vec!["m.yaml:9:22: invalid YAML: mapping values are not allowed in this context".into()],
+            ),
+            (
+                "unterminated flow mapping",
+                edit(5, 5, "  labels: {team: payments"),
+                vec!["m.yaml:6:5: invalid YAML: did not find expected ',' or '}', while parsing a flow mapping at line 5 column 11".into()],
+            ),
+            (
+                "unknown field in spec",
+                edit(9, 9, "  approvl: submitted"),
+                vec![
+                    "m.yaml:6:1: missing field `approval` in spec".into(),
+                    "m.yaml:9:3: unknown field `approvl` in spec, did you mean `approval`?".into(),
+                ],
+            ),
+            (
+                "unknown field in metadata (transposition)",
+                edit(4, 4, "  nmae: shop-2597"),
+                vec![
+                    "m.yaml:3:1: missing field `name` in metadata".into(),
+                    "m.yaml:4:3: unknown field `nmae` in metadata, did you mean `name`?".into(),
+                ],
+            ),
+            (
+                "unknown top-level field",
+                edit(2, 2, "kinds: MNPApproval"),
+                vec![
+                    "m.yaml:1:1: missing field `kind` at top level".into(),
+                    "m.yaml:2:1: unknown field `kinds` at top level, did you mean `kind`?".into(),
+                ],
+            ),
+            (
+                "unknown field with no close match",
+                edit(10, 10, "  region: ap-guangzhou\n  colour: blue"),
+                vec![format!("m.yaml:11:3: unknown field `colour` in spec {spec_fields}")],
+            ),
+            (
+                "non-string key",
+                edit(10, 10, "  region: ap-guangzhou\n  1: x"),
+                vec![format!("m.yaml:11:3: unknown field `1` in spec {spec_fields}")],
+            ),
+            (
+                "duplicate field",
+                edit(10, 10, "  approval: cancelled"),
+                vec!["m.yaml:10:3: duplicate field `approval` in spec, first defined at m.yaml:9:3".into()],
+            ),
+            (
+                "missing field in spec",
+                edit(7, 7, ""),
+                vec!["m.yaml:6:1: missing field `platformId` in spec".into()],
+            ),
+            (
+                "missing top-level field",
+                edit(6, 10, ""),
+                vec!["m.yaml:1:1: missing field `spec` at top level".into()],
+            ),
+            (
+                "metadata is a string",
+                edit(3, 5, "metadata: shop-2597"),
+                vec!["m.yaml:3:11: invalid type for `metadata`: expected a mapping, found string \"shop-2597\"".into()],
+            ),
+            (
+                "spec is a sequence (reported at the key)",
+                edit(6, 10, "spec:\n  - platformId"),
+                vec!["m.yaml:6:1: invalid type for `spec`: expected a mapping, found a sequence".into()],
+            ),
+            (
+                "platformId is a number",
+                edit(7, 7, "  platformId: 12345"),
+                vec!["m.yaml:7:15: invalid type for `spec.platformId`: expected a string, found integer `12345`".into()],
+            ),
+            (
+                "platformId is a sequence (reported at the key)",
+                edit(7, 7, "  platformId: [T04]"),
+                vec!["m.yaml:7:3: invalid type for `spec.platformId`: expected a string, found a sequence".into()],
+            ),
+            (
+                "mnpVersionId zero",
+                edit(8, 8, "  mnpVersionId: 0"),
+                vec!["m.yaml:8:17: invalid value for `spec.mnpVersionId`: expected a positive integer, found `0`".into()],
+            ),
+            (
+                "mnpVersionId negative",
+                edit(8, 8, "  mnpVersionId: -5"),
+                vec!["m.yaml:8:17: invalid value for `spec.mnpVersionId`: expected a positive integer, found `-5`".into()],
+            ),
+            (
+                "mnpVersionId fractional",
+                edit(8, 8, "  mnpVersionId: 1.5"),
+                vec!["m.yaml:8:17: invalid type for `spec.mnpVersionId`: expected a positive integer, found float `1.5`".into()],
+            ),
+            (
+                "mnpVersionId quoted",
+                edit(8, 8, "  mnpVersionId: \"2597\""),
+                vec!["m.yaml:8:17: invalid type for `spec.mnpVersionId`: expected a positive integer, found string \"2597\" (remove the quotes)".into()],
+            ),
+            (
+                "mnpVersionId beyond u64",
+                edit(8, 8, "  mnpVersionId: 99999999999999999999"),
+                vec!["m.yaml:8:17: invalid value for `spec.mnpVersionId`: `99999999999999999999` does not fit in a signed 64-bit integer".into()],
+            ),
+            (
+                "mnpVersionId just beyond i64",
+                edit(8, 8, "  mnpVersionId: 9223372036854775808"),
+                vec!["m.yaml:8:17: invalid value for `spec.mnpVersionId`: `9223372036854775808` does not fit in a signed 64-bit integer".into()],
+            ),
+            (
+                "mnpVersionId null",
+                edit(8, 8, "  mnpVersionId: ~"),
+                vec!["m.yaml:8:17: invalid type for `spec.mnpVersionId`: expected a positive integer, found null".into()],
+            ),
+            (
+                "approval unknown",
+                edit(9, 9, "  approval: approved"),
+                vec!["m.yaml:9:13: invalid value for `spec.approval`: expected `submitted` or `cancelled`, found `approved`".into()],
+            ),
+            (
+                "approval with wrong case",
+                edit(9, 9, "  approval: Submitted"),
+                vec!["m.yaml:9:13: invalid value for `spec.approval`: expected `submitted` or `cancelled`, found `Submitted`, did you mean `submitted`?".into()],
+            ),
+            (
+                "approval is a boolean",
+                edit(9, 9, "  approval: true"),
+                vec!["m.yaml:9:13: invalid type for `spec.approval`: expected `submitted` or `cancelled`, found boolean `true`".into()],
+            ),
+            (
+                "empty platformId",
+                edit(7, 7, "  platformId: \"\""),
+                vec!["m.yaml:7:15: invalid value for `spec.platformId`: must not be empty".into()],
+            ),
+            (
+                "whitespace-only platformId",
+                edit(7, 7, "  platformId: '   '"),
+                vec!["m.yaml:7:15: invalid value for `spec.platformId`: must not be empty".into()],
+            ),
+            (
+                "platformId with surrounding whitespace",
+                edit(7, 7, "  platformId: \" T04 \""),
+                vec!["m.yaml:7:15: invalid value for `spec.platformId`: must not have leading or trailing whitespace, found \" T04 \"".into()],
+            ),
+            (
+                "empty name",
+                edit(4, 4, "  name: ''"),
+                vec!["m.yaml:4:9: invalid value for `metadata.name`: must not be empty".into()],
+            ),
+            (
+                "empty region",
+                edit(10, 10, "  region: ''"),
+                vec!["m.yaml:10:11: invalid value for `spec.region`: must not be empty".into()],
+            ),
+            (
+                "wrong kind",
+                edit(2, 2, "kind: MNPApprovals"),
+                vec!["m.yaml:2:7: invalid value for `kind`: expected `MNPApproval`, found `MNPApprovals`".into()],
+            ),
+            (
+                "wrong apiVersion",
+                edit(1, 1, "apiVersion: mnpsync/v2"),
+                vec!["m.yaml:1:13: invalid value for `apiVersion`: expected `mnpsync/v1`, found `mnpsync/v2`".into()],
+            ),
+            (
+                "apiVersion is a number",
+                edit(1, 1, "apiVersion: 1"),
+                vec!["m.yaml:1:13: invalid type for `apiVersion`: expected `mnpsync/v1`, found integer `1`".into()],
+            ),
+            (
+                "labels is a sequence",
+                edit(5, 5, "  labels: [payments]"),
+                vec!["m.yaml:5:3: invalid type for `metadata.labels`: expected a mapping, found a sequence".into()],
+            ),
+            (
+                "label value is a number",
+                edit(5, 5, "  labels: {team: 1}"),
+                vec!["m.yaml:5:18: invalid type for `metadata.labels.team`: expected a string, found integer `1`".into()],
+            ),
+            (
+                "duplicate label",
+                edit(5, 5, "  labels: {team: a, team: b}"),
+                vec!["m.yaml:5:21: duplicate label `team` in metadata.labels, first defined at m.yaml:5:12".into()],
+            ),
+            (
+                "YAML tag",
+                edit(9, 9, "  approval: !yes submitted"),
+                vec!["m.yaml:9:13: YAML tags are not supported (found `!yes`)".into()],
+            ),
+            (
+                "document is a sequence",
+                "- a\n- b\n".into(),
+                vec!["m.yaml:1:1: document must be a mapping, found a sequence".into()],
+            ),
+            (
+                "document is a scalar after comments",
+                "# just a note\n\n--- 42\n".into(),
+                vec!["m.yaml:3:5: document must be a mapping, found integer `42`".into()],
+            ),
+            (
+                "empty mapping",
+                "# nothing\n{}\n".into(),
+                vec![
+                    "m.yaml:2:1: missing field `apiVersion` at top level".into(),
+                    "m.yaml:2:1: missing field `kind` at top level".into(),
+                    "m.yaml:2:1: missing field `metadata` at top level".into(),
+                    "m.yaml:2:1: missing field `spec` at top level".into(),
+                ],
+            ),
+            (
+                "several errors in one document, all reported",
+                edit(8, 10, "  mnpVersionId: 0\n  approval: maybe\n  regoin: x"),
+                vec![
+                    "m.yaml:8:17: invalid value for `spec.mnpVersionId`: expected a positive integer, found `0`".into(),
+                    "m.yaml:9:13: invalid value for `spec.approval`: expected `submitted` or `cancelled`, found `maybe`".into(),
+                    "m.yaml:10:3: unknown field `regoin` in spec, did you mean `region`?".into(),
+                ],
+            ),
+        ];
+        for (name, text, expected) in cases {
+            assert_eq!(errors(&text), expected, "case: {name}\n{text}");
+        }
+    }
+
+    #[test]
+    fn flow_style_documents_have_exact_positions() {
+        let text = "{apiVersion: mnpsync/v1, kind: MNPApproval, metadata: {name: x},\n \
+                    spec: {platformId: P, mnpVersionId: 1, approval: nope}}\n";
+        assert_eq!(
+            errors(text),
+            vec![
+                "m.yaml:2:51: invalid value for `spec.approval`: expected `submitted` or \
+                 `cancelled`, found `nope`"
+            ]
+        );
+        let valid = text.replace("nope", "submitted");
+        let resources = parse_str(Path::new("m.yaml"), &valid).expect("valid");
+        assert_eq!(
+            (resources[0].source.line, resources[0].source.column),
+            (1, 2)
+        );
+    }
+
+    #[test]
+    fn multi_document_positions_are_absolute() {
+        let third = manifest("c", 3).replace("approval: submitted", "approval: maybe");
+        let text = format!(
+            "# header\n{}---\n{}--- # third\n{third}---\n",
+            manifest("a", 1),
+            manifest("b", 2)
+        );
+        assert_eq!(
+            errors(&text),
+            vec![
+                "m.yaml:27:13: invalid value for `spec.approval`: expected `submitted` or \
+                 `cancelled`, found `maybe`"
+            ]
+        );
+
+        let valid = text.replace("maybe", "cancelled");
+        let resources = parse_str(Path::new("m.yaml"), &valid).expect("valid");
+        let starts: Vec<_> = resources
+            .iter()
+            .map(|r| (r.name.as_str(), r.source.line, r.source.column))
+            .collect();
+        assert_eq!(starts, vec![("a", 2, 1), ("b", 11, 1), ("c", 20, 1)]);
+
+        // serde_yaml's own (syntax) error locations are absolute too, not per document.
+        let broken = format!(
+            "{}---\n{}---\nkind: [\n",
+            manifest("a", 1),
+            manifest("b", 2)
+        );
+        assert_eq!(
+            errors(&broken),
+            vec![
+                "m.yaml:20:1: invalid YAML: did not find expected node content, while parsing a \
+                 flow node"
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_documents_are_skipped() {
+        for text in [
+            "",
+            "\n",
+            "# only comments\n# here\n",
+            "---\n",
+            "---\n...\n",
+            "--- ~\n",
+        ] {
+            assert_eq!(parse_str(Path::new("m.yaml"), text), Ok(vec![]), "{text:?}");
+        }
+        let text = format!("---\n{VALID}---\n# trailing\n---\n");
+        let resources = parse_str(Path::new("m.yaml"), &text).expect("valid");
+        assert_eq!(resources.len(), 1);
+        assert_eq!(resources[0].source.line, 2);
+    }
+
+    #[test]
+    fn byte_order_mark_and_crlf_are_accepted() {
+        let text = format!("\u{feff}{}", VALID.replace('\n', "\r\n"));
+        let resources = parse_str(Path::new("m.yaml"), &text).expect("valid");
+        assert_eq!(
+            (resources[0].source.line, resources[0].source.column),
+            (1, 1)
+        );
+        let bad = text.replace("2597\r\n", "0\r\n");
+        assert_eq!(
+            errors(&bad),
+            vec![
+                "m.yaml:8:17: invalid value for `spec.mnpVersionId`: expected a positive \
+                 integer, found `0`"
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicates_within_one_file_name_both_places() {
+        let text = format!(
+            "{}---\n{}---\n{}",
+            manifest("a", 1),
+            manifest("a", 2),
+            manifest("c", 1)
+        );
+        assert_eq!(
+            errors(&text),
+            vec![
+                "m.yaml:13:9: duplicate metadata.name `a`, first defined at m.yaml:4:9",
+                "m.yaml:24:15: duplicate resource `T04257DS9431720WTAG/1` (same platformId and \
+                 mnpVersionId), first declared by `a` at m.yaml:6:15",
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_from_several_files_are_reported_together_and_sorted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = write(
+            dir.path(),
+            "a.yaml",
+            manifest("a", 1).replace("approval: submitted", "approval: nope"),
+        );
+        let b = write(
+            dir.path(),
+            "b.yaml",
+            format!("{}---\nkind: [\n", manifest("b", 2)),
+        );
+        let c = write(
+            dir.path(),
+            "sub/c.yml",
+            manifest("c", 3).replace("kind: MNPApproval", "kind: Other"),
+        );
+        write(dir.path(), "sub/d.yaml", manifest("d", 0));
+        let d = dir.path().join("sub/d.yaml");
+        let missing = dir.path().join("missing.yaml");
+        let errors = load_errors(&[dir.path().to_path_buf(), missing.clone()]);
+        assert_eq!(
+            errors,
+            vec![
+                format!(
+                    "{}:8:13: invalid value for `spec.approval`: expected `submitted` or \
+                     `cancelled`, found `nope`",
+                    a.display()
+                ),
+                format!(
+                    "{}:11:1: invalid YAML: did not find expected node content, while parsing a \
+                     flow node",
+                    b.display()
+                ),
+                format!("{}:1:1: no such file or directory", missing.display()),
+                format!(
+                    "{}:2:7: invalid value for `kind`: expected `MNPApproval`, found `Other`",
+                    c.display()
+                ),
+                format!(
+                    "{}:7:17: invalid value for `spec.mnpVersionId`: expected a positive \
+                     integer, found `0`",
+                    d.display()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_name_across_files_names_both() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = write(dir.path(), "a.yaml", manifest("shop", 1));
+        let b = write(dir.path(), "b.yaml", manifest("shop", 2));
+        assert_eq!(
+            load_errors(&[dir.path().to_path_buf()]),
+            vec![format!(
+                "{}:4:9: duplicate metadata.name `shop`, first defined at {}:4:9",
+                b.display(),
+                a.display()
+            )]
+        );
+    }
+
+    #[test]
+    fn duplicate_identity_across_files_names_both() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = write(dir.path(), "a.yaml", manifest("first", 7));
+        let b = write(
+            dir.path(),
+            "b.yaml",
+            format!("# second\n{}", manifest("second", 7)),
+        );
+        assert_eq!(
+            load_errors(&[dir.path().to_path_buf()]),
+            vec![format!(
+                "{}:7:15: duplicate resource `T04257DS9431720WTAG/7` (same platformId and \
+                 mnpVersionId), first declared by `first` at {}:6:15",
+                b.display(),
+                a.display()
+            )]
+        );
+    }
+
+    #[test]
+    fn duplicates_are_found_even_in_documents_with_other_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = write(dir.path(), "a.yaml", manifest("shop", 1));
+        let b = write(
+            dir.path(),
+            "b.yaml",
+            manifest("shop", 2).replace("approval: submitted", "approval: no"),
+        );
+        assert_eq!(
+            load_errors(&[dir.path().to_path_buf()]),
+            vec![
+                format!(
+                    "{}:4:9: duplicate metadata.name `shop`, first defined at {}:4:9",
+                    b.display(),
+                    a.display()
+                ),
+                format!(
+                    "{}:8:13: invalid value for `spec.approval`: expected `submitted` or \
+                     `cancelled`, found `no`",
+                    b.display()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn directories_without_manifests_are_valid() {
+        let empty = tempfile::tempdir().expect("tempdir");
+        let desired = load(&[empty.path().to_path_buf()]).expect("empty dir is valid");
+        assert!(desired.resources.is_empty());
+        assert_eq!(desired.files, 0);
+        // SHA-256 of no input.
+        assert_eq!(
+            desired.digest,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(load(&[]).expect("no paths").files, 0);
+
+        let other = tempfile::tempdir().expect("tempdir");
+        write(other.path(), "README.md", "# not a manifest: [");
+        write(other.path(), "notes.txt", "kind: nope");
+        write(other.path(), "manifest.yaml.bak", "kind: nope");
+        let desired = load(&[other.path().to_path_buf()]).expect("non-yaml ignored");
+        assert_eq!((desired.resources.len(), desired.files), (0, 0));
+    }
+
+    #[test]
+    fn hidden_entries_are_skipped_and_extensions_filter_walks_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "apps/shop.yaml", manifest("shop", 1));
+        write(dir.path(), "apps/pay.yml", manifest("pay", 2));
+        write(dir.path(), ".git/config.yaml", "not: [valid");
+        write(dir.path(), "apps/.hidden/x.yaml", "not: [valid");
+        write(dir.path(), "apps/.draft.yaml", "not: [valid");
+        let desired = load(&[dir.path().to_path_buf()]).expect("hidden skipped");
+        let names: Vec<_> = desired
+            .resources
+            .values()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(names, vec!["shop", "pay"]);
+        assert_eq!(desired.files, 2);
+
+        // An explicitly named file is read whatever its name; a hidden root is walked.
+        let explicit = write(dir.path(), "manifest.txt", manifest("txt", 3));
+        let hidden_root = dir.path().join(".git");
+        assert_eq!(load(&[explicit]).expect("explicit").resources.len(), 1);
+        assert_eq!(load_errors(std::slice::from_ref(&hidden_root)).len(), 1);
+    }
+
+    #[test]
+    fn same_file_reached_twice_is_read_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = write(dir.path(), "a.yaml", manifest("a", 1));
+        let desired = load(&[dir.path().to_path_buf(), file]).expect("deduplicated");
+        assert_eq!((desired.resources.len(), desired.files), (1, 1));
+    }
+
+    #[test]
+    fn missing_path_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("nope");
+        assert_eq!(
+            load_errors(std::slice::from_ref(&missing)),
+            vec![format!(
+                "{}:1:1: no such file or directory",
+                missing.display()
+            )]
+        );
+    }
+
+    #[test]
+    fn non_utf8_file_is_reported_at_the_bad_byte() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            dir.path(),
+            "x.yaml",
+            b"apiVersion: mnpsync/v1\nkind: \xffMNP\n",
+        );
+        assert_eq!(
+            load_errors(std::slice::from_ref(&path)),
+            vec![format!(
+                "{}:2:7: file is not valid UTF-8 (invalid byte at offset 29)",
+                path.display()
+            )]
+        );
+    }
+
+    fn billion_laughs() -> String {
+        let mut text = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for pair in names.windows(2) {
+            let (prev, next) = (pair[0], pair[1]);
+            let refs = vec![format!("*{prev}"); 9].join(", ");
+            text.push_str(&format!("{next}: &{next} [{refs}]\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn alias_bomb_fails_fast() {
+        let text = format!("# bomb\n{}", billion_laughs());
+        let started = Instant::now();
+        let reported = errors(&text);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        let limit = text.len() * 64 + (4 << 20);
+        assert_eq!(
+            reported,
+            vec![format!(
+                "m.yaml:2:1: document expands beyond the limit of {limit} bytes for this file \
+                 (possible \"billion laughs\" alias bomb)"
+            )]
+        );
+
+        // serde_yaml's own repetition limit (100 alias expansions per event) is reported as
+        // clearly; empty sequences cost little memory, so here it trips first.
+        let mut wide = format!("{}---\na: &a []\n", manifest("x", 0));
+        for (prev, next) in [("a", "b"), ("b", "c"), ("c", "d"), ("d", "e")] {
+            let refs = vec![format!("*{prev}"); 10].join(", ");
+            wide.push_str(&format!("{next}: &{next} [{refs}]\n"));
+        }
+        assert_eq!(
+            errors(&wide),
+            vec![
+                "m.yaml:7:17: invalid value for `spec.mnpVersionId`: expected a positive \
+                 integer, found `0`",
+                "m.yaml:10:1: too many alias expansions (repetition limit exceeded; possible \
+                 \"billion laughs\" alias bomb)",
+            ]
+        );
+    }
+
+    #[test]
+    fn reading_stops_at_an_unreadable_document() {
+        // An unknown anchor ends the stream in the middle of a collection; what follows must
+        // not be read (serde_yaml would panic on it) and the earlier documents still count.
+        let text = format!("{}---\n!t [1, *x], b: !t c}}\n", manifest("x", 0));
+        assert_eq!(
+            errors(&text),
+            vec![
+                "m.yaml:7:17: invalid value for `spec.mnpVersionId`: expected a positive \
+                 integer, found `0`",
+                "m.yaml:10:8: invalid YAML: unknown anchor",
+            ]
+        );
+        let tagged = format!("{}---\n!t {{a: *x}}\n---\n- ]\n", manifest("x", 1));
+        assert_eq!(
+            errors(&tagged),
+            vec!["m.yaml:10:8: invalid YAML: unknown anchor"]
+        );
+    }
+
+    #[test]
+    fn tags_are_reported_without_hiding_other_errors() {
+        let text = edit(8, 9, "  mnpVersionId: !num 0\n  approval: !yes submitted");
+        assert_eq!(
+            errors(&text),
+            vec![
+                "m.yaml:8:17: YAML tags are not supported (found `!num`)",
+                "m.yaml:8:17: invalid value for `spec.mnpVersionId`: expected a positive \
+                 integer, found `0`",
+                "m.yaml:9:13: YAML tags are not supported (found `!yes`)",
+            ]
+        );
+        let tagged_mapping = edit(6, 6, "spec: !custom");
+        assert_eq!(
+            errors(&tagged_mapping),
+            vec!["m.yaml:7:3: YAML tags are not supported (found `!custom`)"]
+        );
+    }
+
+    #[test]
+    fn deep_nesting_fails_fast() {
+        let text = format!("a: {}{}\n", "[".repeat(100), "]".repeat(100));
+        assert_eq!(
+            errors(&text),
+            vec!["m.yaml:1:35: document nests deeper than 32 levels"]
+        );
+        let block = format!("{}x\n", "- ".repeat(100));
+        assert_eq!(
+            errors(&block),
+            vec!["m.yaml:1:65: document nests deeper than 32 levels"]
+        );
+
+        // Without the pre-check, libyaml alone would take minutes on this.
+        let text = format!(
+            "{VALID}---\n# deep\na: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let started = Instant::now();
+        assert_eq!(
+            errors(&text),
+            vec![
+                "m.yaml:13:4: too many `[`/`{` in one document to parse safely (deeply nested \
+                 flow collections make the YAML parser quadratic)"
+            ]
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn digest_is_stable_and_tracks_every_byte_and_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = write(dir.path(), "a.yaml", manifest("a", 1));
+        write(dir.path(), "sub/b.yaml", manifest("b", 2));
+        let paths = [dir.path().to_path_buf()];
+        let first = load(&paths).expect("valid").digest;
+        assert_eq!(load(&paths).expect("valid").digest, first);
+
+        // The documented construction, recomputed independently.
+        let mut hasher = Sha256::new();
+        for (path, contents) in [
+            (dir.path().join("a.yaml"), manifest("a", 1)),
+            (dir.path().join("sub/b.yaml"), manifest("b", 2)),
+        ] {
+            hasher.update(path.to_string_lossy().as_bytes());
+            hasher.update(format!("\0{}\0", contents.len()).as_bytes());
+            hasher.update(contents.as_bytes());
+        }
+        assert_eq!(first, hex::encode(hasher.finalize()));
+
+        // A comment changes no resource but does change the digest.
+        fs::write(&a, format!("{}# note\n", manifest("a", 1))).expect("rewrite");
+        let edited = load(&paths).expect("valid").digest;
+        assert_ne!(edited, first);
+        fs::write(&a, manifest("a", 1)).expect("restore");
+        assert_eq!(load(&paths).expect("valid").digest, first);
+        fs::rename(&a, dir.path().join("c.yaml")).expect("rename");
+        assert_ne!(load(&paths).expect("valid").digest, first);
+    }
+
+    #[test]
+    fn fixtures_load_as_documented() {
+        let valid = load(&[PathBuf::from("tests/fixtures/manifests/valid")]).expect("valid");
+        let summary: Vec<String> = valid
+            .resources
+            .values()
+            .map(|r| format!("{} {} {} {}", r.key, r.name, r.approval, r.source))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                "T04257DS9431720WTAG/2597 shop-2597 submitted \
+                 tests/fixtures/manifests/valid/shop.yaml:3:1",
+                "T04257DS9431720WTAG/2598 shop-2598 cancelled \
+                 tests/fixtures/manifests/valid/team-b/multi.yml:2:1",
+                "T09999XYZ/12 loyalty-12 submitted \
+                 tests/fixtures/manifests/valid/team-b/multi.yml:13:2",
+            ]
+        );
+        assert_eq!(valid.files, 2);
+
+        let invalid = load_errors(&[PathBuf::from("tests/fixtures/manifests/invalid")]);
+        let typos = "tests/fixtures/manifests/invalid/typos.yaml";
+        let values = "tests/fixtures/manifests/invalid/values.yaml";
+        assert_eq!(
+            invalid,
+            vec![
+                format!("{typos}:1:1: missing field `kind` at top level"),
+                format!("{typos}:2:1: unknown field `knd` at top level, did you mean `kind`?"),
+                format!("{typos}:5:1: missing field `approval` in spec"),
+                format!("{typos}:8:3: unknown field `approvl` in spec, did you mean `approval`?"),
+                format!("{values}:7:15: invalid value for `spec.platformId`: must not be empty"),
+                format!(
+                    "{values}:8:17: invalid type for `spec.mnpVersionId`: expected a positive \
+                     integer, found string \"2597\" (remove the quotes)"
+                ),
+                format!(
+                    "{values}:9:13: invalid value for `spec.approval`: expected `submitted` or \
+                     `cancelled`, found `approved`"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn manifest_errors_display_one_per_line() {
+        let errors = ManifestErrors(vec![
+            ManifestError::new(Path::new("a.yaml"), Pos { line: 2, column: 3 }, "first"),
+            ManifestError::new(Path::new("b.yaml"), Pos::START, "second"),
+        ]);
+        assert_eq!(errors.to_string(), "a.yaml:2:3: first\nb.yaml:1:1: second");
+    }
+
+    #[test]
+    fn selector_parses_and_matches() {
+        type Pairs = Vec<(&'static str, &'static str)>;
+        let parse_cases: Vec<(&str, Result<Pairs, &str>)> = vec![
+            ("", Ok(vec![])),
+            ("team=payments", Ok(vec![("team", "payments")])),
+            (
+                " team = payments , tier=gold",
+                Ok(vec![("team", "payments"), ("tier", "gold")]),
+            ),
+            ("expr=a=b", Ok(vec![("expr", "a=b")])),
+            ("flag=", Ok(vec![("flag", "")])),
+            (
+                "team",
+                Err("invalid selector `team`: `team` is not of the form key=value"),
+            ),
+            (
+                "=payments",
+                Err("invalid selector `=payments`: empty key in `=payments`"),
+            ),
+            ("a=1,,b=2", Err("invalid selector `a=1,,b=2`: empty term")),
+        ];
+        for (input, expected) in parse_cases {
+            let expected = expected.map(|pairs| {
+                Selector(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                )
+            });
+            assert_eq!(
+                input.parse::<Selector>(),
+                expected.map_err(str::to_string),
+                "{input:?}"
+            );
+        }
+
+        let labels = BTreeMap::from([
+            ("team".to_string(), "payments".to_string()),
+            ("tier".to_string(), "gold".to_string()),
+        ]);
+        let match_cases = [
+            ("", true),
+            ("team=payments", true),
+            ("team=payments,tier=gold", true),
+            ("team=payments,tier=silver", false),
+            ("team=growth", false),
+            ("region=eu", false),
+        ];
+        for (selector, expected) in match_cases {
+            let selector: Selector = selector.parse().expect("valid selector");
+            assert_eq!(selector.matches(&labels), expected, "{selector}");
+            assert_eq!(selector.is_empty(), selector.0.is_empty());
+        }
+    }
+
+    #[test]
+    fn desired_select_filters_by_labels() {
+        let text = format!(
+            "{}---\n{}",
+            edit(5, 5, "  labels: {team: payments}"),
+            manifest("other", 1)
+        );
+        let resources = parse_str(Path::new("m.yaml"), &text).expect("valid");
+        let desired = Desired {
+            resources: resources.into_iter().map(|r| (r.key.clone(), r)).collect(),
+            digest: "d".into(),
+            files: 1,
+        };
+        let selected = desired.select(&"team=payments".parse().expect("selector"));
+        let names: Vec<_> = selected
+            .resources
+            .values()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(names, vec!["shop-2597"]);
+        assert_eq!((selected.digest.as_str(), selected.files), ("d", 1));
+        assert_eq!(desired.select(&Selector::default()), desired);
+    }
+
+    #[test]
+    fn key_display_parse_and_serde_round_trip() {
+        let key = Key::new("T04257DS9431720WTAG", 2597);
+        assert_eq!(key.to_string(), "T04257DS9431720WTAG/2597");
+        assert_eq!("T04257DS9431720WTAG/2597".parse::<Key>(), Ok(key.clone()));
+        assert_eq!(
+            "org/team/42".parse::<Key>(),
+            Ok(Key::new("org/team", 42)),
+            "split at the last slash"
+        );
+        for bad in ["nope", "/1", "P/", "P/x", "P/99999999999999999999"] {
+            assert!(bad.parse::<Key>().is_err(), "{bad}");
+        }
+
+        assert_eq!(
+            serde_json::to_string(&key).expect("serialize"),
+            "\"T04257DS9431720WTAG/2597\""
+        );
+        let map = BTreeMap::from([(key.clone(), 1), (Key::new("A", 1), 2)]);
+        let json = serde_json::to_string(&map).expect("map keys");
+        assert_eq!(json, r#"{"A/1":2,"T04257DS9431720WTAG/2597":1}"#);
+        let back: BTreeMap<Key, i32> = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!(back, map);
+        assert!(serde_json::from_str::<Key>("\"no-slash\"").is_err());
+
+        assert!(Key::new("A", 9) < Key::new("B", 1));
+        assert!(Key::new("A", 2) < Key::new("A", 10));
+    }
+
+    #[test]
+    fn approval_spellings() {
+        assert_eq!(Approval::Submitted.to_string(), "submitted");
+        assert_eq!(Approval::Cancelled.to_string(), "cancelled");
+        assert_eq!(
+            serde_json::to_string(&Approval::Cancelled).expect("serialize"),
+            "\"cancelled\""
+        );
+        assert_eq!("submitted".parse(), Ok(Approval::Submitted));
+        assert!("Submitted".parse::<Approval>().is_err());
+    }
+
+    #[test]
+    fn closest_suggests_only_likely_typos() {
+        let cases = [
+            ("approvl", Some("approval")),
+            ("platformid", Some("platformId")),
+            ("mnpVersion", Some("mnpVersionId")),
+            ("regoin", Some("region")),
+            ("colour", None),
+            ("x", None),
+        ];
+        for (word, expected) in cases {
+            assert_eq!(closest(word, SPEC_FIELDS), expected, "{word}");
+        }
+    }
+
+    fn arb_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9 ._/-]{1,20}",
+            any::<String>().prop_filter("non-empty", |s| !s.is_empty()),
+            Just("true".to_string()),
+            Just("null".to_string()),
+            Just("2597".to_string()),
+            Just("a: b #c".to_string()),
+            Just("line\nbreak\u{2028}\u{85}\u{feff}".to_string()),
+        ]
+    }
+
+    fn arb_identifier() -> impl Strategy<Value = String> {
+        arb_text().prop_filter("valid identifier", |s| {
+            !s.trim().is_empty() && s.trim() == s
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in any::<String>()) {
+            let _ = parse_str(Path::new("fuzz.yaml"), &text);
+        }
+
+        #[test]
+        fn yaml_like_text_never_panics(text in "[-:?,\\[\\]{}&*!|>'\"#%@` \n\tabkx0-9.~]{0,120}") {
+            let _ = parse_str(Path::new("fuzz.yaml"), &text);
+        }
+
+        #[test]
+        fn mutated_manifest_never_panics(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 1..8)
+        ) {
+            let mut bytes = format!("{VALID}---\n{}", manifest("b", 1)).into_bytes();
+            for (index, byte, op) in edits {
+                let i = index.index(bytes.len() + 1);
+                match op {
+                    0 => bytes.insert(i, byte),
+                    1 if i < bytes.len() => { bytes.remove(i); }
+                    _ if i < bytes.len() => bytes[i] = byte,
+                    _ => bytes.push(byte),
+                }
+            }
+            let _ = parse_bytes(Path::new("fuzz.yaml"), &bytes);
+        }
+
+        #[test]
+        fn rendered_resources_round_trip(
+            name in arb_identifier(),
+            platform in arb_identifier(),
+            version in 1..=i64::MAX,
+            cancelled in any::<bool>(),
+            region in proptest::option::of(arb_identifier()),
+            labels in proptest::collection::btree_map(
+                arb_text(),
+                prop_oneof![arb_text(), Just(String::new())],
+                0..4,
+            ),
+        ) {
+            let resource = Resource {
+                name,
+                labels,
+                key: Key::new(platform, version),
+                approval: if cancelled { Approval::Cancelled } else { Approval::Submitted },
+                region,
+                source: Location { path: "r.yaml".into(), line: 2, column: 1 },
+            };
+            let text = render_resource_yaml(&resource);
+            let parsed = parse_str(Path::new("r.yaml"), &text);
+            prop_assert_eq!(parsed, Ok(vec![resource.clone()]), "{}", text);
+            // Rendered documents concatenate into a valid multi-document file.
+            let mut second = resource.clone();
+            second.name.push('2');
+            second.key.mnp_version_id = version.wrapping_add(1).max(1);
+            let both = format!("{text}{}", render_resource_yaml(&second));
+            let parsed = parse_str(Path::new("r.yaml"), &both);
+            prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed, both);
+        }
+    }
 }

@@ -184,13 +184,11 @@ pub fn result_line(r: &ActionResult) -> String {
     if r.attempts > 1 {
         let _ = write!(line, "  after {} attempts", r.attempts);
     }
-    if let Some(code) = &r.error_code {
-        if !r.outcome.converged() {
+    if !r.outcome.converged() {
+        if let Some(code) = &r.error_code {
             let _ = write!(line, "  [{code}]");
         }
-    }
-    if let Some(message) = &r.message {
-        if !r.outcome.converged() {
+        if let Some(message) = &r.message {
             let _ = write!(line, "\n    {message}");
         }
     }

@@ -8,6 +8,7 @@ mod plan;
 mod sim;
 mod status;
 mod validate;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,6 +94,8 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// The whole flow against an in-process simulator: validate, plan, apply, approve, plan.
     Demo(demo::DemoArgs),
+    /// Keep reconciling: on manifest changes and every --interval, with health and metrics.
+    Watch(watch::WatchArgs),
 }
 
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -163,6 +166,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::exec(global, args),
         Command::Sim(args) => sim::exec(global, args).await,
         Command::Demo(args) => demo::exec(global, args).await,
+        Command::Watch(args) => watch::exec(global, args).await,
     }
 }
 

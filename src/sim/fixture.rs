@@ -175,7 +175,10 @@ impl Fixture {
                     return Err(format!("platform `{pid}`: a mini program has an empty id"));
                 }
                 if !mnp_ids.insert(mnp.id.as_str()) {
-                    return Err(format!("platform `{pid}`: mini program `{}` is listed twice", mnp.id));
+                    return Err(format!(
+                        "platform `{pid}`: mini program `{}` is listed twice",
+                        mnp.id
+                    ));
                 }
                 for version in &mnp.versions {
                     if version.id <= 0 {
@@ -306,7 +309,10 @@ mod tests {
                 "platforms: [{id: P, mini_programs: [{id: a, versions: [{id: 1}, {id: 2}]}], approvals: [{version: 1, status: processing}, {version: 2, status: processing}]}]",
                 "two processing approvals",
             ),
-            ("platforms: [{id: P, approvals: [{version: 1, status: done}]}]", "unknown variant"),
+            (
+                "platforms: [{id: P, approvals: [{version: 1, status: done}]}]",
+                "unknown variant",
+            ),
         ] {
             let err = Fixture::from_yaml(text).unwrap_err();
             assert!(err.contains(needle), "{text}: {err}");

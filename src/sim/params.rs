@@ -42,7 +42,6 @@ impl Action {
             _ => None,
         }
     }
-
 }
 
 /// A request whose parameters have the declared names and types.
@@ -283,8 +282,14 @@ mod tests {
     #[test]
     fn action_names_round_trip() {
         assert_eq!(Action::from_name(CREATE_MNP_APPROVAL), Some(Action::Create));
-        assert_eq!(Action::from_name(DESCRIBE_MNP_APPROVAL_LIST), Some(Action::Describe));
-        assert_eq!(Action::from_name(PROCESS_MNP_APPROVAL), Some(Action::Process));
+        assert_eq!(
+            Action::from_name(DESCRIBE_MNP_APPROVAL_LIST),
+            Some(Action::Describe)
+        );
+        assert_eq!(
+            Action::from_name(PROCESS_MNP_APPROVAL),
+            Some(Action::Process)
+        );
         assert_eq!(Action::from_name("createMNPApproval"), None);
         assert_eq!(Action::from_name(""), None);
     }
@@ -490,8 +495,12 @@ mod tests {
             any::<i64>().prop_map(Value::from),
             any::<u64>().prop_map(Value::from),
             any::<f64>().prop_map(Value::from),
-            prop_oneof![Just("submit".to_string()), Just("cancel".to_string()), ".{0,8}"]
-                .prop_map(Value::from),
+            prop_oneof![
+                Just("submit".to_string()),
+                Just("cancel".to_string()),
+                ".{0,8}"
+            ]
+            .prop_map(Value::from),
         ];
         leaf.prop_recursive(4, 48, 6, move |inner| {
             prop_oneof![

@@ -54,9 +54,7 @@ use super::error::{ApiError, codes};
 use super::params::{self, Action, ApiRequest};
 use super::state::State;
 use super::{Call, Sim, SimConfig};
-use crate::tcmpp::model::{
-    API_VERSION, CreateMnpApprovalData, Envelope, ProcessMnpApprovalData,
-};
+use crate::tcmpp::model::{API_VERSION, CreateMnpApprovalData, Envelope, ProcessMnpApprovalData};
 use crate::tcmpp::sign;
 
 /// Largest accepted request body, like the real service's POST limit.
@@ -105,7 +103,9 @@ impl Rngs {
 /// Locks a mutex, ignoring poisoning: the guarded data stays consistent because no code path
 /// panics while holding a lock.
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Shared {
@@ -122,7 +122,8 @@ impl Shared {
     }
 }
 
-/// Arrival times of the admitted requests of one action in the last [`RATE_WINDOW`].
+/// Arrival times of the admitted requests of one action in the last second (the sliding
+/// window of the rate limit).
 #[derive(Debug, Default, Clone)]
 pub struct RateWindow {
     arrivals: VecDeque<Instant>,
@@ -201,8 +202,8 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` for a unix time.
 pub fn http_date(unix: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let format = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
@@ -211,8 +212,8 @@ pub fn http_date(unix: i64) -> String {
 }
 
 fn utc_datetime(unix: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
         "{} {:02}:{:02}:{:02}",
         sign::scope_date(unix),
@@ -266,8 +267,7 @@ impl Sim {
     /// The fault to inject, if any, and whether it strikes after the state change.
     fn roll_fault(&self) -> Option<(Fault, bool)> {
         let rate = self.inner.config.fault_rate;
-        // Also false for NaN.
-        if !(rate > 0.0) {
+        if rate.is_nan() || rate <= 0.0 {
             return None;
         }
         let mut rngs = lock(&self.inner.rngs);
@@ -350,8 +350,7 @@ impl Sim {
                 "SignedHeaders must be `content-type;host`",
             ));
         }
-        let payload: &[u8] = if header(headers, "x-tc-content-sha256") == Some("UNSIGNED-PAYLOAD")
-        {
+        let payload: &[u8] = if header(headers, "x-tc-content-sha256") == Some("UNSIGNED-PAYLOAD") {
             b"UNSIGNED-PAYLOAD"
         } else {
             body.unwrap_or_default()
@@ -420,7 +419,9 @@ impl Sim {
         {
             return Err(ApiError::new(
                 codes::INVALID_PARAMETER,
-                format!("The Content-Type `{content_type}` is not supported; use application/json."),
+                format!(
+                    "The Content-Type `{content_type}` is not supported; use application/json."
+                ),
             ));
         }
         let body = body.ok_or_else(|| {
@@ -461,7 +462,11 @@ impl Sim {
             Answer::Data(data) => (None, Reply::Json(json(Envelope::data(data, &request_id)))),
             Answer::Error(e) => (
                 Some(e.code),
-                Reply::Json(json(Envelope::<Value>::error(e.code, e.message, &request_id))),
+                Reply::Json(json(Envelope::<Value>::error(
+                    e.code,
+                    e.message,
+                    &request_id,
+                ))),
             ),
             Answer::Fault(Fault::InternalError) => (
                 Some(codes::INTERNAL_ERROR),
@@ -475,8 +480,12 @@ impl Sim {
             Answer::Fault(f @ Fault::Dropped) => (Some(f.code()), Reply::Drop),
         };
         let call = Call {
-            action: header(headers, "x-tc-action").unwrap_or_default().to_string(),
-            region: header(headers, "x-tc-region").unwrap_or_default().to_string(),
+            action: header(headers, "x-tc-action")
+                .unwrap_or_default()
+                .to_string(),
+            region: header(headers, "x-tc-region")
+                .unwrap_or_default()
+                .to_string(),
             params: body
                 .and_then(|b| serde_json::from_slice(b).ok())
                 .unwrap_or(Value::Null),

@@ -226,10 +226,12 @@ impl State {
         }
     }
 
-    /// The platform, or `InvalidPlatformId` when it is empty or the fixture does not list it.
+    /// The platform, or `InvalidPlatformId` when it is blank, contains control characters, or
+    /// the fixture does not list it.
     fn known_platform<'a>(&'a self, platform_id: &'a str) -> Result<PlatformView<'a>, ApiError> {
         let view = self.view(platform_id);
         let unknown = platform_id.trim().is_empty()
+            || platform_id.chars().any(char::is_control)
             || (self.fixture.is_some() && view.fixture.is_none());
         if unknown {
             Err(ApiError::invalid_platform(platform_id))
@@ -442,8 +444,8 @@ impl State {
             ));
         }
         if let Some(item) = item {
-            approval.status = ApprovalStatus::from_code(item.approval_result)
-                .unwrap_or(ApprovalStatus::Rejected);
+            approval.status =
+                ApprovalStatus::from_code(item.approval_result).unwrap_or(ApprovalStatus::Rejected);
             approval.approval_note = Some(item.approval_note);
             approval.approval_time = Some(now);
             approval.approval_user = Some(APPROVAL_USER.to_string());
@@ -469,7 +471,9 @@ impl State {
                     && a.status == ApprovalStatus::Processing
             })
             .ok_or_else(|| {
-                format!("version {version_id} has no processing approval on platform `{platform_id}`")
+                format!(
+                    "version {version_id} has no processing approval on platform `{platform_id}`"
+                )
             })?;
         approval.status = if approve {
             ApprovalStatus::Approved
@@ -534,7 +538,12 @@ mod tests {
         create(s, "P", version, ApplyAction::Cancel)
     }
 
-    fn list(s: &State, offset: i64, limit: i64, statuses: Option<Vec<i64>>) -> DescribeMnpApprovalListData {
+    fn list(
+        s: &State,
+        offset: i64,
+        limit: i64,
+        statuses: Option<Vec<i64>>,
+    ) -> DescribeMnpApprovalListData {
         s.describe(&DescribeMnpApprovalListRequest {
             offset,
             limit,
@@ -577,7 +586,13 @@ mod tests {
         assert_eq!(submit(&mut s, 7), Err(codes::EXIST_MNP_APPROVAL_RECORD));
         // Another version is another mini program without a fixture.
         assert_eq!(submit(&mut s, 8), Ok(()));
-        assert_eq!(statuses(&s), vec![(7, ApprovalStatus::Processing), (8, ApprovalStatus::Processing)]);
+        assert_eq!(
+            statuses(&s),
+            vec![
+                (7, ApprovalStatus::Processing),
+                (8, ApprovalStatus::Processing)
+            ]
+        );
     }
 
     #[test]
@@ -601,10 +616,16 @@ mod tests {
         assert_eq!(submit(&mut s, 7), Ok(()));
         assert_eq!(
             statuses(&s),
-            vec![(7, ApprovalStatus::Cancelled), (7, ApprovalStatus::Processing)]
+            vec![
+                (7, ApprovalStatus::Cancelled),
+                (7, ApprovalStatus::Processing)
+            ]
         );
         let cancelled = &s.approvals()[0].record;
-        assert_eq!(cancelled.approval_time.as_deref(), Some("2025-11-28 08:00:00"));
+        assert_eq!(
+            cancelled.approval_time.as_deref(),
+            Some("2025-11-28 08:00:00")
+        );
     }
 
     #[test]
@@ -655,17 +676,22 @@ mod tests {
             create(&mut s, "NOTEAM", 1, ApplyAction::Submit),
             Err(codes::MNP_TEAM_NOT_ASSOCIATED)
         );
-        assert_eq!(submit(&mut s, 3), Err(codes::MNP_VERSION_NOT_PLATFORM_PHASE));
+        assert_eq!(
+            submit(&mut s, 3),
+            Err(codes::MNP_VERSION_NOT_PLATFORM_PHASE)
+        );
         assert!(s.approvals().is_empty(), "errors change nothing");
     }
 
     #[test]
     fn empty_platform_is_invalid_even_without_fixture() {
         let mut s = State::new(None, NOW);
-        assert_eq!(
-            create(&mut s, " ", 1, ApplyAction::Submit),
-            Err(codes::INVALID_PLATFORM_ID)
-        );
+        for bad in [" ", "", "T\u{0}1"] {
+            assert_eq!(
+                create(&mut s, bad, 1, ApplyAction::Submit),
+                Err(codes::INVALID_PLATFORM_ID)
+            );
+        }
     }
 
     #[test]
@@ -681,12 +707,20 @@ mod tests {
 
         let all = list(&s, 0, 10, None);
         assert_eq!(all.total_count, 5);
-        let ids: Vec<i64> = all.data_list.iter().map(|r| r.mnp_version_id.unwrap()).collect();
+        let ids: Vec<i64> = all
+            .data_list
+            .iter()
+            .map(|r| r.mnp_version_id.unwrap())
+            .collect();
         assert_eq!(ids, vec![5, 4, 3, 2, 1]);
 
         let page = list(&s, 1, 2, None);
         assert_eq!(page.total_count, 5);
-        let ids: Vec<i64> = page.data_list.iter().map(|r| r.mnp_version_id.unwrap()).collect();
+        let ids: Vec<i64> = page
+            .data_list
+            .iter()
+            .map(|r| r.mnp_version_id.unwrap())
+            .collect();
         assert_eq!(ids, vec![4, 3]);
         assert!(list(&s, 5, 10, None).data_list.is_empty());
         assert_eq!(list(&s, 0, 0, None).total_count, 5);
@@ -715,8 +749,17 @@ mod tests {
             application_id: None,
             team_id: None,
         };
-        for bad in [req(-1, 10, None), req(0, 101, None), req(0, -1, None), req(0, 10, Some(vec![5]))] {
-            assert_eq!(s.describe(&bad).unwrap_err().code, codes::INVALID_PARAMETER_VALUE, "{bad:?}");
+        for bad in [
+            req(-1, 10, None),
+            req(0, 101, None),
+            req(0, -1, None),
+            req(0, 10, Some(vec![5])),
+        ] {
+            assert_eq!(
+                s.describe(&bad).unwrap_err().code,
+                codes::INVALID_PARAMETER_VALUE,
+                "{bad:?}"
+            );
         }
         assert!(s.describe(&req(0, 100, None)).is_ok());
     }
@@ -792,10 +835,16 @@ mod tests {
         );
         assert_eq!(
             statuses(&s),
-            vec![(1, ApprovalStatus::Approved), (2, ApprovalStatus::Processing)]
+            vec![
+                (1, ApprovalStatus::Approved),
+                (2, ApprovalStatus::Processing)
+            ]
         );
         assert_eq!(s.approvals()[0].record.approval_note.as_deref(), Some("ok"));
-        assert_eq!(s.approvals()[0].record.approval_user.as_deref(), Some(APPROVAL_USER));
+        assert_eq!(
+            s.approvals()[0].record.approval_user.as_deref(),
+            Some(APPROVAL_USER)
+        );
         let mut s = s;
         assert_eq!(submit(&mut s, 1), Err(codes::EXIST_MNP_APPROVAL_RECORD));
     }
@@ -839,14 +888,35 @@ mod tests {
         let mut s = State::new(None, NOW);
         submit(&mut s, 1).unwrap();
         submit(&mut s, 2).unwrap();
-        assert_eq!(process(&mut s, "MNPA000000000009", vec![("app-P", 3)]), Err(codes::APPROVAL_NOT_EXIST));
-        assert_eq!(process(&mut s, "MNPA000000000001", vec![]), Err(codes::INVALID_PARAMETER_VALUE));
-        assert_eq!(process(&mut s, "MNPA000000000001", vec![("app-P", 1)]), Err(codes::INVALID_PARAMETER_VALUE));
-        assert_eq!(process(&mut s, "MNPA000000000001", vec![("app-P", 3)]), Ok(()));
-        assert_eq!(process(&mut s, "MNPA000000000001", vec![("app-P", 2)]), Err(codes::MNP_APPROVAL_STATUS_ERROR));
+        assert_eq!(
+            process(&mut s, "MNPA000000000009", vec![("app-P", 3)]),
+            Err(codes::APPROVAL_NOT_EXIST)
+        );
+        assert_eq!(
+            process(&mut s, "MNPA000000000001", vec![]),
+            Err(codes::INVALID_PARAMETER_VALUE)
+        );
+        assert_eq!(
+            process(&mut s, "MNPA000000000001", vec![("app-P", 1)]),
+            Err(codes::INVALID_PARAMETER_VALUE)
+        );
+        assert_eq!(
+            process(&mut s, "MNPA000000000001", vec![("app-P", 3)]),
+            Ok(())
+        );
+        assert_eq!(
+            process(&mut s, "MNPA000000000001", vec![("app-P", 2)]),
+            Err(codes::MNP_APPROVAL_STATUS_ERROR)
+        );
         // The item of the record's application wins over the first item.
-        assert_eq!(process(&mut s, "MNPA000000000002", vec![("other", 3), ("app-P", 2)]), Ok(()));
-        assert_eq!(statuses(&s), vec![(1, ApprovalStatus::Approved), (2, ApprovalStatus::Rejected)]);
+        assert_eq!(
+            process(&mut s, "MNPA000000000002", vec![("other", 3), ("app-P", 2)]),
+            Ok(())
+        );
+        assert_eq!(
+            statuses(&s),
+            vec![(1, ApprovalStatus::Approved), (2, ApprovalStatus::Rejected)]
+        );
         let rec = &s.approvals()[0].record;
         assert_eq!(rec.approval_note.as_deref(), Some("note 3"));
         assert_eq!(rec.approval_user.as_deref(), Some(APPROVAL_USER));
@@ -858,7 +928,10 @@ mod tests {
         let mut s = State::new(None, NOW);
         assert!(s.process_version("P", 1, true, NOW).is_err());
         submit(&mut s, 1).unwrap();
-        assert_eq!(s.process_version("P", 1, true, NOW).as_deref(), Ok("MNPA000000000001"));
+        assert_eq!(
+            s.process_version("P", 1, true, NOW).as_deref(),
+            Ok("MNPA000000000001")
+        );
         assert!(s.process_version("P", 1, true, NOW).is_err());
     }
 

@@ -495,7 +495,7 @@ impl Client {
                     .headers()
                     .get(reqwest::header::DATE)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| httpdate_to_unix(v));
+                    .and_then(httpdate_to_unix);
                 match response.bytes().await {
                     Err(e) => (Err(transport_error(&e, config.timeout)), date),
                     Ok(body) => (parse_body::<T>(status, &body), date),
@@ -515,10 +515,10 @@ impl Client {
 }
 
 fn quota(rate_limit: u32) -> Quota {
-    // Evenly spaced, no bursts. 2% headroom keeps arrivals under the server's "N in any one
+    // Evenly spaced, no bursts. 3% headroom keeps arrivals under the server's "N in any one
     // second" window when the network delays one request and not the next.
     let per_second = rate_limit.max(1) as f64;
-    let period = Duration::from_secs_f64(1.02 / per_second);
+    let period = Duration::from_secs_f64(1.03 / per_second);
     Quota::with_period(period)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(NonZeroU32::MIN)

@@ -1,0 +1,117 @@
+//! `mnpsync watch`: flags → [`mnpsync::watch::WatchOptions`], a client that feeds the metrics,
+//! then [`mnpsync::watch::run`] until SIGINT/SIGTERM (exit 0).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use mnpsync::apply::ApplyOptions;
+use mnpsync::manifest::Selector;
+use mnpsync::plan::PlanOptions;
+use mnpsync::tcmpp::{Client, credentials};
+use mnpsync::watch::{self, Metrics, WatchOptions};
+
+use super::common::{client_config, paths_or_default, shutdown_on_signals};
+use super::plan::parse_selector;
+use super::{Global, parse_duration};
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Manifest files or directories (default: manifests/); directories are watched recursively.
+    pub paths: Vec<PathBuf>,
+    /// Refresh and reconcile this often (±10% jitter) to correct drift, e.g. 60s, 5m.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Quiet time after a file change before reacting, e.g. 250ms.
+    #[arg(long, default_value = "250ms", value_parser = parse_duration)]
+    pub debounce: Duration,
+    /// Run `git pull --ff-only` in the manifests' repository before each interval's reconcile.
+    #[arg(long)]
+    pub git_pull: bool,
+    /// Cancel versions mnpsync submitted that no manifest declares any more.
+    #[arg(long)]
+    pub prune: bool,
+    /// Refuse a reconcile whose prune cancels more than this many versions (without --force).
+    #[arg(long, default_value_t = watch::DEFAULT_PRUNE_LIMIT)]
+    pub prune_limit: usize,
+    /// Allow a prune beyond --prune-limit or one that cancels every pending version.
+    #[arg(long)]
+    pub force: bool,
+    /// Submit again versions the reviewer rejected.
+    #[arg(long)]
+    pub resubmit_rejected: bool,
+    /// Only manifests whose labels match, e.g. team=payments,tier=gold.
+    #[arg(long, value_parser = parse_selector)]
+    pub selector: Option<Selector>,
+    /// Serve GET /healthz and GET /metrics here, e.g. 127.0.0.1:8080 or :8080 (port 0: any free port).
+    #[arg(long, value_parser = parse_health_addr)]
+    pub health_addr: Option<SocketAddr>,
+}
+
+/// `HOST:PORT`, or `:PORT` for every interface.
+pub fn parse_health_addr(text: &str) -> Result<SocketAddr, String> {
+    let full = match text.strip_prefix(':') {
+        Some(port) => format!("0.0.0.0:{port}"),
+        None => text.to_string(),
+    };
+    full.parse()
+        .map_err(|_| format!("{text:?} is not an address like 127.0.0.1:8080 or :8080"))
+}
+
+/// A client like every command's, reporting each HTTP exchange to `metrics`.
+fn observed_client(global: &Global, metrics: &Metrics) -> anyhow::Result<Client> {
+    let config = client_config(global)?;
+    let credentials = credentials::load(global.profile.as_deref())?;
+    tracing::debug!(source = %credentials.source, secret_id = %credentials.masked_id(), "credentials");
+    Ok(Client::observed(
+        credentials,
+        config,
+        Some(metrics.observer()),
+    )?)
+}
+
+pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> {
+    let metrics = Metrics::new();
+    let client = observed_client(global, &metrics)?;
+    let options = WatchOptions {
+        interval: args.interval,
+        debounce: args.debounce,
+        git_pull: args.git_pull,
+        prune: args.prune,
+        prune_limit: (!args.force).then_some(args.prune_limit),
+        selector: args.selector.unwrap_or_default(),
+        plan: PlanOptions {
+            resubmit_rejected: args.resubmit_rejected,
+        },
+        health_addr: args.health_addr,
+        apply: ApplyOptions {
+            concurrency: global.concurrency as usize,
+            refresh: true,
+        },
+        ..WatchOptions::new(paths_or_default(&args.paths))
+    };
+    let shutdown = shutdown_on_signals();
+    watch::run(client, &global.state_dir, options, metrics, shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_addresses() {
+        assert_eq!(
+            parse_health_addr(":8080").unwrap(),
+            "0.0.0.0:8080".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_health_addr("127.0.0.1:0").unwrap(),
+            "127.0.0.1:0".parse::<SocketAddr>().unwrap()
+        );
+        assert!(parse_health_addr("localhost").is_err());
+    }
+}

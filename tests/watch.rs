@@ -1,0 +1,512 @@
+//! End-to-end tests of `mnpsync watch`: the real binary against the simulator (in-process, port
+//! 0), temporary directories, a 1 s interval and a 50 ms debounce. Every wait polls a condition
+//! with a deadline; nothing sleeps a fixed time to synchronise.
+
+use std::future::Future;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mnpsync::record::{Event, Lock, read_journal};
+use mnpsync::sim::{Sim, SimConfig, SimHandle, spawn};
+use mnpsync::tcmpp::model::{ApplyAction, CreateMnpApprovalRequest};
+use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint};
+
+const PLATFORM: &str = "TWATCH0000000000001";
+const DEADLINE: Duration = Duration::from_secs(10);
+const POLL: Duration = Duration::from_millis(20);
+
+/// A simulator and the directories of one scenario.
+struct Setup {
+    sim: SimHandle,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    async fn new(config: SimConfig) -> Setup {
+        let sim = spawn(config).await.expect("simulator starts");
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["manifests", "home", "state"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        Setup { sim, dir }
+    }
+
+    fn manifests(&self) -> PathBuf {
+        self.dir.path().join("manifests")
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn sim(&self) -> &Sim {
+        &self.sim.sim
+    }
+
+    /// `mnpsync ARGS` with the simulator's credentials and nothing from the real environment.
+    fn command(&self, args: &[&str]) -> Command {
+        let config = self.sim().config();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mnpsync"));
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("TENCENTCLOUD_SECRET_ID", &config.secret_id)
+            .env("TENCENTCLOUD_SECRET_KEY", &config.secret_key)
+            .env("MNPSYNC_ENDPOINT", &self.sim.url)
+            .env("MNPSYNC_STATE_DIR", self.state())
+            .env("HOME", self.dir.path().join("home"));
+        for var in [
+            "TENCENTCLOUD_SESSION_TOKEN",
+            "TENCENTCLOUD_PROFILE",
+            "TENCENTCLOUD_CREDENTIALS_FILE",
+            "TENCENTCLOUD_REGION",
+            "MNPSYNC_RATE_LIMIT",
+            "RUST_LOG",
+        ] {
+            command.env_remove(var);
+        }
+        command
+    }
+
+    /// Starts `mnpsync watch manifests …` and waits for its health address.
+    async fn watch(&self, extra: &[&str]) -> Watch {
+        let manifests = self.manifests();
+        let mut args = vec![
+            "watch",
+            manifests.to_str().unwrap(),
+            "--interval",
+            "1s",
+            "--debounce",
+            "50ms",
+            "--health-addr",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(extra);
+        let mut child = self
+            .command(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mnpsync starts");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        let pipe = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut all = sink.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
+        let mut watch = Watch {
+            pid: child.id(),
+            child: Some(child),
+            stderr,
+            health: String::new(),
+        };
+        eventually("the health address is announced", &watch, || {
+            let found = watch.stderr().lines().any(|l| l.starts_with("health on http://"));
+            async move { found }
+        })
+        .await;
+        let line = watch
+            .stderr()
+            .lines()
+            .find(|l| l.starts_with("health on http://"))
+            .unwrap()
+            .to_string();
+        watch.health = line.trim_start_matches("health on ").trim().to_string();
+        watch
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.manifests().join(name), text).unwrap();
+    }
+
+    /// Saves like many editors do: a temporary file renamed over the manifest.
+    fn save_atomically(&self, name: &str, text: &str) {
+        let tmp = self.manifests().join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, self.manifests().join(name)).unwrap();
+    }
+}
+
+/// A running `mnpsync watch`, killed on drop (a failing test leaves no process behind).
+struct Watch {
+    child: Option<Child>,
+    pid: u32,
+    stderr: Arc<Mutex<String>>,
+    /// `http://127.0.0.1:PORT`.
+    health: String,
+}
+
+impl Watch {
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    async fn terminate(&mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM {}", self.pid);
+        let child = self.child.as_mut().unwrap();
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "watch did not exit after SIGTERM; stderr:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Polls `check` every 20 ms until it holds; fails after 10 s showing the watch's log.
+async fn eventually<F, Fut>(what: &str, watch: &Watch, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "timed out waiting until {what}; watch stderr:\n{}",
+            watch.stderr()
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn manifest(name: &str, version: i64, approval: &str) -> String {
+    format!(
+        "apiVersion: mnpsync/v1\nkind: MNPApproval\nmetadata:\n  name: {name}\nspec:\n  platformId: {PLATFORM}\n  mnpVersionId: {version}\n  approval: {approval}\n"
+    )
+}
+
+/// `CreateMNPApproval` calls as (version, ApplyAction, error code).
+fn creates(sim: &Sim) -> Vec<(i64, String, Option<String>)> {
+    sim.calls()
+        .into_iter()
+        .filter(|c| c.action == "CreateMNPApproval")
+        .map(|c| {
+            (
+                c.params["MNPVersionId"].as_i64().unwrap_or(-1),
+                c.params["ApplyAction"].as_str().unwrap_or("").to_string(),
+                c.code,
+            )
+        })
+        .collect()
+}
+
+fn submitted(version: i64) -> (i64, String, Option<String>) {
+    (version, "submit".to_string(), None)
+}
+
+fn listings(sim: &Sim) -> usize {
+    sim.calls()
+        .iter()
+        .filter(|c| c.action == "DescribeMNPApprovalList")
+        .count()
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    match client.get(url).send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap_or_default())
+        }
+        Err(e) => (0, e.to_string()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_reconciles_and_an_atomic_save_makes_exactly_the_new_call() {
+    let setup = Setup::new(SimConfig::default()).await;
+    setup.write("app.yaml", &manifest("app-100", 100, "submitted"));
+    let watch = setup.watch(&[]).await;
+    let sim = setup.sim();
+    eventually("the start reconcile submits 100", &watch, || {
+        let done = creates(sim) == vec![submitted(100)];
+        async move { done }
+    })
+    .await;
+
+    setup.save_atomically("app.yaml", &manifest("app-101", 101, "submitted"));
+    eventually("the edit submits 101", &watch, || {
+        let done = creates(sim).contains(&submitted(101));
+        async move { done }
+    })
+    .await;
+    // Two more reconciles (each lists the platform) make no further call.
+    let listed = listings(sim);
+    eventually("two interval reconciles pass", &watch, || {
+        let done = listings(sim) >= listed + 2;
+        async move { done }
+    })
+    .await;
+    assert_eq!(creates(sim), vec![submitted(100), submitted(101)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthz_and_metrics_answer() {
+    let setup = Setup::new(SimConfig::default()).await;
+    setup.write("app.yaml", &manifest("app-150", 150, "submitted"));
+    let watch = setup.watch(&[]).await;
+    let healthz = format!("{}/healthz", watch.health);
+    eventually("healthz says ok", &watch, || {
+        let url = healthz.clone();
+        async move { get(&url).await == (200, r#"{"status":"ok"}"#.to_string()) }
+    })
+    .await;
+    let metrics_url = format!("{}/metrics", watch.health);
+    eventually("the submit is counted", &watch, || {
+        let url = metrics_url.clone();
+        async move {
+            get(&url)
+                .await
+                .1
+                .contains(r#"mnpsync_actions_total{action="submit",outcome="submitted"} 1"#)
+        }
+    })
+    .await;
+    let (status, text) = get(&metrics_url).await;
+    assert_eq!(status, 200);
+    for name in [
+        r#"mnpsync_reconciles_total{result="success"}"#,
+        r#"mnpsync_api_requests_total{action="CreateMNPApproval",code="ok"} 1"#,
+        r#"mnpsync_api_requests_total{action="DescribeMNPApprovalList",code="ok"}"#,
+        r#"mnpsync_api_request_duration_seconds_bucket{le="0.005",action="CreateMNPApproval"}"#,
+        "mnpsync_manifests_valid 1",
+        r#"mnpsync_versions{status="processing"} 1"#,
+        "mnpsync_oldest_processing_approval_age_seconds ",
+        "mnpsync_last_success_timestamp_seconds ",
+        "mnpsync_consecutive_failures 0",
+    ] {
+        assert!(text.contains(name), "metrics lack {name:?}:\n{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_manifest_makes_no_call_and_fixing_it_resumes() {
+    let setup = Setup::new(SimConfig::default()).await;
+    setup.write("app.yaml", &manifest("app-200", 200, "submitted"));
+    let watch = setup.watch(&[]).await;
+    let sim = setup.sim();
+    eventually("the start reconcile submits 200", &watch, || {
+        let done = creates(sim) == vec![submitted(200)];
+        async move { done }
+    })
+    .await;
+
+    // A new version, but with an invalid value: nothing of it may reach the API.
+    setup.write("app.yaml", &manifest("app-201", 201, "maybe"));
+    let healthz = format!("{}/healthz", watch.health);
+    eventually("healthz reports the broken set", &watch, || {
+        let url = healthz.clone();
+        async move {
+            get(&url).await
+                == (
+                    503,
+                    r#"{"status":"unhealthy","reason":"manifests invalid: 1 error"}"#.to_string(),
+                )
+        }
+    })
+    .await;
+    assert!(
+        watch.stderr().contains("app.yaml:8:13: invalid value for `spec.approval`"),
+        "the error is logged with its location:\n{}",
+        watch.stderr()
+    );
+    // An interval reconcile of the last valid set passes; still no new call.
+    let listed = listings(sim);
+    eventually("an interval reconcile passes", &watch, || {
+        let done = listings(sim) > listed;
+        async move { done }
+    })
+    .await;
+    assert_eq!(creates(sim), vec![submitted(200)]);
+
+    setup.write("app.yaml", &manifest("app-201", 201, "submitted"));
+    eventually("the fixed set submits 201", &watch, || {
+        let done = creates(sim) == vec![submitted(200), submitted(201)];
+        async move { done }
+    })
+    .await;
+    eventually("healthz recovers", &watch, || {
+        let url = healthz.clone();
+        async move { get(&url).await.0 == 200 }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn starting_with_a_broken_set_makes_no_call_until_it_is_fixed() {
+    let setup = Setup::new(SimConfig::default()).await;
+    setup.write("app.yaml", &manifest("app-300", 300, "maybe"));
+    let watch = setup.watch(&[]).await;
+    let sim = setup.sim();
+    let healthz = format!("{}/healthz", watch.health);
+    eventually("healthz reports the broken set", &watch, || {
+        let url = healthz.clone();
+        async move { get(&url).await.0 == 503 }
+    })
+    .await;
+    // The start and at least one interval reload found it broken.
+    eventually("an interval reload passes", &watch, || {
+        let done = watch.stderr().matches("no valid set yet").count() >= 2;
+        async move { done }
+    })
+    .await;
+    assert!(sim.calls().is_empty(), "calls on a broken set: {:?}", sim.calls());
+
+    setup.write("app.yaml", &manifest("app-300", 300, "submitted"));
+    eventually("the fixed set submits 300", &watch, || {
+        let done = creates(sim) == vec![submitted(300)];
+        async move { done }
+    })
+    .await;
+    eventually("healthz recovers", &watch, || {
+        let url = healthz.clone();
+        async move { get(&url).await.0 == 200 }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_is_corrected_on_the_next_interval() {
+    let setup = Setup::new(SimConfig::default()).await;
+    setup.write("app.yaml", &manifest("app-400", 400, "submitted"));
+    let watch = setup.watch(&[]).await;
+    let sim = setup.sim();
+    eventually("the start reconcile submits 400", &watch, || {
+        let done = creates(sim) == vec![submitted(400)];
+        async move { done }
+    })
+    .await;
+
+    // Someone cancels the approval on the platform, behind mnpsync's back.
+    let config = sim.config();
+    let client = Client::new(
+        Credentials::new(config.secret_id.clone(), config.secret_key.clone(), "test"),
+        ClientConfig::new(Endpoint::parse(&setup.sim.url).unwrap()),
+    )
+    .unwrap();
+    client
+        .create_mnp_approval(
+            &CreateMnpApprovalRequest {
+                mnp_version_id: 400,
+                apply_action: ApplyAction::Cancel,
+                platform_id: PLATFORM.to_string(),
+            },
+            None,
+        )
+        .await
+        .expect("the cancel behind mnpsync's back");
+
+    eventually("an interval reconcile submits 400 again", &watch, || {
+        let done = creates(sim).iter().filter(|c| **c == submitted(400)).count() == 2;
+        async move { done }
+    })
+    .await;
+    assert_eq!(
+        creates(sim),
+        vec![
+            submitted(400),
+            (400, "cancel".to_string(), None),
+            submitted(400)
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_calls_in_flight_finish_and_exits_0_with_an_intact_journal() {
+    let setup = Setup::new(SimConfig {
+        latency_ms: Some((300, 300)),
+        ..SimConfig::default()
+    })
+    .await;
+    for version in 500..508 {
+        setup.write(
+            &format!("app-{version}.yaml"),
+            &manifest(&format!("app-{version}"), version, "submitted"),
+        );
+    }
+    // One call at a time: with more, actions already waiting in the client's rate limiter still
+    // go out after the signal (apply checks the token only before an action's intent).
+    let mut watch = setup.watch(&["--concurrency", "1"]).await;
+    let sim = setup.sim();
+    // The simulator records a call on arrival, before its latency: this call is in flight.
+    eventually("a submit is in flight", &watch, || {
+        let done = !creates(sim).is_empty();
+        async move { done }
+    })
+    .await;
+    let status = watch.terminate().await;
+    assert!(status.success(), "exit {status:?}; stderr:\n{}", watch.stderr());
+
+    let (lines, skipped) = read_journal(&setup.state()).unwrap();
+    assert_eq!(skipped, 0, "every journal line parses");
+    let intents: Vec<_> = lines.iter().filter(|l| l.event == Event::Intent).collect();
+    let outcomes: Vec<_> = lines.iter().filter(|l| l.event == Event::Outcome).collect();
+    assert!(!intents.is_empty());
+    for intent in &intents {
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| o.run_id == intent.run_id && o.key == intent.key),
+            "the call in flight for {} finished and was recorded",
+            intent.key
+        );
+    }
+    // Every call the simulator received is in the journal; no call started after the signal.
+    assert_eq!(outcomes.len(), creates(sim).len());
+    assert!(outcomes.len() < 8, "shutdown stopped new calls");
+    Lock::acquire(&setup.state()).expect("the lock is released");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_concurrent_apply_on_the_same_state_directory_is_refused() {
+    let setup = Setup::new(SimConfig::default()).await;
+    setup.write("app.yaml", &manifest("app-600", 600, "submitted"));
+    let watch = setup.watch(&[]).await;
+    let sim = setup.sim();
+    eventually("the start reconcile submits 600", &watch, || {
+        let done = creates(sim) == vec![submitted(600)];
+        async move { done }
+    })
+    .await;
+    let manifests = setup.manifests();
+    let output = setup
+        .command(&["apply", manifests.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains(&format!("is locked by pid {}", watch.pid)),
+        "stderr:\n{stderr}"
+    );
+    assert_eq!(creates(sim), vec![submitted(600)]);
+}
