@@ -25,7 +25,8 @@ async fn main() -> anyhow::Result<()> {
         rate_limit: 20,
         ..SimConfig::default()
     };
-    let credentials = Credentials::new(config.secret_id.clone(), config.secret_key.clone(), "bench");
+    let credentials =
+        Credentials::new(config.secret_id.clone(), config.secret_key.clone(), "bench");
     let sim = spawn(config).await?;
     let client = Client::new(credentials, ClientConfig::new(Endpoint::parse(&sim.url)?))?;
 
@@ -38,13 +39,28 @@ async fn main() -> anyhow::Result<()> {
                 key: key.clone(),
                 approval: Approval::Submitted,
                 region: None,
-                source: Location { path: "bench.yaml".into(), line: 1, column: 1 },
+                source: Location {
+                    path: "bench.yaml".into(),
+                    line: 1,
+                    column: 1,
+                },
             };
             (key, resource)
         })
         .collect();
-    let desired = Desired { resources, digest: String::new(), files: 1 };
-    let plan = plan(&desired, &BTreeMap::new(), &[], &PlanOptions::default(), false, None);
+    let desired = Desired {
+        resources,
+        digest: String::new(),
+        files: 1,
+    };
+    let plan = plan(
+        &desired,
+        &BTreeMap::new(),
+        &[],
+        &PlanOptions::default(),
+        false,
+        None,
+    );
     let dir = tempfile::tempdir()?;
     let records = Records::open(dir.path())?;
 
@@ -55,7 +71,10 @@ async fn main() -> anyhow::Result<()> {
         &plan,
         &records,
         &RunInfo::new(None),
-        ApplyOptions { concurrency: 16, refresh: false },
+        ApplyOptions {
+            concurrency: 16,
+            refresh: false,
+        },
         &CancellationToken::new(),
         &|_| finished.lock().unwrap().push(Instant::now()),
     )
@@ -65,13 +84,21 @@ async fn main() -> anyhow::Result<()> {
         .sim
         .calls()
         .iter()
-        .filter(|c| c.code.as_deref().is_some_and(|code| code.starts_with("RequestLimitExceeded")))
+        .filter(|c| {
+            c.code
+                .as_deref()
+                .is_some_and(|code| code.starts_with("RequestLimitExceeded"))
+        })
         .count();
     // Overall: calls over the whole wall time (includes the first call's latency).
     let overall = calls as f64 / elapsed.as_secs_f64();
     // Sustained: completions are spaced like the requests, so N completions span N-1 gaps.
     let finished = finished.into_inner().unwrap();
-    let span = finished.last().unwrap().duration_since(finished[0]).as_secs_f64();
+    let span = finished
+        .last()
+        .unwrap()
+        .duration_since(finished[0])
+        .as_secs_f64();
     let sustained = (finished.len() - 1) as f64 / span;
     println!(
         "{calls} submits at {latency} ms latency: {:.2} s wall, {overall:.2} calls/s overall, {sustained:.2} calls/s sustained, {limited} RequestLimitExceeded, outcomes {:?}",

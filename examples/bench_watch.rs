@@ -101,6 +101,22 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// Waits for the start reconcile, then saves `iterations` changes and times each.
+async fn measure(sim: &Sim, file: &Path, args: &Args) -> anyhow::Result<Vec<Duration>> {
+    wait_for_submit(sim, 1)
+        .await
+        .context("the start reconcile")?;
+    let mut samples = Vec::with_capacity(args.iterations);
+    for i in 0..args.iterations {
+        let version = 1000 + i as i64;
+        save(file, &manifest(version), args.atomic)?;
+        samples.push(wait_for_submit(sim, version).await?);
+        // Let the reconcile finish (records) so the next save starts from quiet.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(samples)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
@@ -129,24 +145,16 @@ async fn main() -> anyhow::Result<()> {
     options.interval = Duration::from_secs(3600);
     let shutdown = CancellationToken::new();
     let state_dir = scratch.path().join("state");
-    let task = tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move { watch::run(client, &state_dir, options, metrics, shutdown).await }
-    });
-    wait_for_submit(&sim.sim, 1)
-        .await
-        .context("the start reconcile")?;
-
-    let mut samples = Vec::with_capacity(args.iterations);
-    for i in 0..args.iterations {
-        let version = 1000 + i as i64;
-        save(&file, &manifest(version), args.atomic)?;
-        samples.push(wait_for_submit(&sim.sim, version).await?);
-        // Let the reconcile finish (records) so the next save starts from quiet.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    shutdown.cancel();
-    task.await??;
+    // Driven in this task rather than spawned: `watch::run` is not `Send` yet (see its docs).
+    let watching = watch::run(client, &state_dir, options, metrics, shutdown.clone());
+    let measuring = async {
+        let measured = measure(&sim.sim, &file, &args).await;
+        shutdown.cancel();
+        measured
+    };
+    let (watched, measured) = tokio::join!(watching, measuring);
+    watched?;
+    let mut samples = measured?;
 
     samples.sort();
     let median = percentile(&samples, 0.5);

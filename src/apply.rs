@@ -16,7 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::manifest::Key;
 use crate::plan::{Observed, Plan, PlannedResource, observed_after};
-use crate::record::{Event, Journal, JournalLine, Outcome, RecordError, State, StateEntry, now_rfc3339};
+use crate::record::{
+    Event, Journal, JournalLine, Outcome, RecordError, State, StateEntry, now_rfc3339,
+};
 use crate::tcmpp::error::Class;
 use crate::tcmpp::model::{ApplyAction, ApprovalStatus, CreateMnpApprovalRequest};
 use crate::tcmpp::{CallError, Client};
@@ -85,11 +87,7 @@ impl RunInfo {
     /// A new run id (time-ordered, unique enough per state directory) and the given commit.
     pub fn new(commit: Option<String>) -> RunInfo {
         let now = time::OffsetDateTime::now_utc();
-        let run_id = format!(
-            "{}-{:08x}",
-            now.unix_timestamp(),
-            rand::random::<u32>()
-        );
+        let run_id = format!("{}-{:08x}", now.unix_timestamp(), rand::random::<u32>());
         RunInfo { run_id, commit }
     }
 }
@@ -134,20 +132,23 @@ impl Records {
         let mut state = self.state();
         let now = now_rfc3339();
         for r in &plan.resources {
-            let entry = state.entries.entry(r.key.clone()).or_insert_with(|| StateEntry {
-                name: r.name.clone(),
-                labels: BTreeMap::new(),
-                region: r.region.clone(),
-                observed: r.observed,
-                last_action: None,
-                last_outcome: None,
-                submitted_by_mnpsync: false,
-                updated_at: now.clone(),
-                commit: plan.commit.clone(),
-                request_id: None,
-                error_code: None,
-                message: None,
-            });
+            let entry = state
+                .entries
+                .entry(r.key.clone())
+                .or_insert_with(|| StateEntry {
+                    name: r.name.clone(),
+                    labels: BTreeMap::new(),
+                    region: r.region.clone(),
+                    observed: r.observed,
+                    last_action: None,
+                    last_outcome: None,
+                    submitted_by_mnpsync: false,
+                    updated_at: now.clone(),
+                    commit: plan.commit.clone(),
+                    request_id: None,
+                    error_code: None,
+                    message: None,
+                });
             if !r.pruned {
                 entry.name = r.name.clone();
                 entry.region = r.region.clone();
@@ -165,7 +166,12 @@ impl Records {
         }
     }
 
-    fn record_outcome(&self, result: &ActionResult, commit: &Option<String>, region: &Option<String>) {
+    fn record_outcome(
+        &self,
+        result: &ActionResult,
+        commit: &Option<String>,
+        region: &Option<String>,
+    ) {
         let mut state = self.state();
         let entry = state
             .entries
@@ -193,7 +199,13 @@ impl Records {
         entry.message = result.message.clone();
         if result.outcome.converged() {
             entry.observed = observed_after(result.action);
-            entry.submitted_by_mnpsync = result.action == ApplyAction::Submit;
+            // `already_in_place` may be someone else's approval: keep what the records knew, so
+            // that `--prune` only ever cancels what mnpsync itself submitted.
+            entry.submitted_by_mnpsync = match result.outcome {
+                Outcome::Submitted => true,
+                Outcome::AlreadyInPlace => entry.submitted_by_mnpsync,
+                _ => false,
+            };
         }
     }
 }
@@ -274,7 +286,10 @@ pub fn outcome_of(
         ),
         Class::Transient => (
             Outcome::Failed,
-            Some(format!("gave up after {} attempts: {}", error.attempts, error.error)),
+            Some(format!(
+                "gave up after {} attempts: {}",
+                error.attempts, error.error
+            )),
         ),
         Class::Clock | Class::Failed => (Outcome::Failed, Some(error.error.message())),
     }
@@ -326,7 +341,9 @@ pub async fn apply(
             plan.actions().filter(|r| r.action == Some(phase)).collect();
         let mut stream = futures::stream::iter(actions)
             .map(|r| {
-                execute_one(client, r, records, run, options, shutdown, &auth_stop, &stopped, &pending)
+                execute_one(
+                    client, r, records, run, options, shutdown, &auth_stop, &stopped, &pending,
+                )
             })
             .buffer_unordered(options.concurrency.max(1));
         let mut since_flush = 0;
@@ -424,7 +441,9 @@ async fn execute_one(
             attempts: 0,
             duration_ms: 0,
         };
-        records.journal.append(&line(Event::Outcome, Some(&result)))?;
+        records
+            .journal
+            .append(&line(Event::Outcome, Some(&result)))?;
         records.record_outcome(&result, &run.commit, &r.region);
         return Ok(Some(result));
     }
@@ -435,8 +454,20 @@ async fn execute_one(
         apply_action: action,
         platform_id: r.platform_id.clone(),
     };
+    let gate = || {
+        if shutdown.is_cancelled() {
+            return Some("shutdown requested; planned again next run".to_string());
+        }
+        stopped.load(Ordering::SeqCst).then(|| {
+            auth_stop
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .unwrap_or_default()
+        })
+    };
     let call = client
-        .create_mnp_approval(&request, r.region.as_deref())
+        .create_mnp_approval_gated(&request, r.region.as_deref(), &gate)
         .await
         .map(|reply| (reply.request_id, reply.attempts));
     let (request_id, attempts, error_code) = match &call {
@@ -447,7 +478,10 @@ async fn execute_one(
             Some(e.error.code()),
         ),
     };
-    let simplified = call.as_ref().map(|(id, _)| id.clone()).map_err(Clone::clone);
+    let simplified = call
+        .as_ref()
+        .map(|(id, _)| id.clone())
+        .map_err(Clone::clone);
     let (mut outcome, mut message) = outcome_of(action, &simplified, &r.source);
     if let Err(e) = &call {
         if e.class == Class::Auth {
@@ -456,7 +490,11 @@ async fn execute_one(
                 e.error.code(),
                 client.credentials().source
             );
-            message = Some(format!("{}; credentials from {}", message.unwrap_or_default(), client.credentials().source));
+            message = Some(format!(
+                "{}; credentials from {}",
+                message.unwrap_or_default(),
+                client.credentials().source
+            ));
             let mut stop = auth_stop.lock().unwrap_or_else(|p| p.into_inner());
             stop.get_or_insert(reason);
             stopped.store(true, Ordering::SeqCst);
@@ -491,7 +529,9 @@ async fn execute_one(
         attempts,
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    records.journal.append(&line(Event::Outcome, Some(&result)))?;
+    records
+        .journal
+        .append(&line(Event::Outcome, Some(&result)))?;
     records.record_outcome(&result, &run.commit, &r.region);
     Ok(Some(result))
 }

@@ -177,7 +177,9 @@ pub fn decide(
 ) -> (Option<ApplyAction>, &'static str, Option<&'static str>) {
     use Observed as O;
     match (desired, observed) {
-        (Approval::Submitted, O::None) => (Some(ApplyAction::Submit), "no approval request yet", None),
+        (Approval::Submitted, O::None) => {
+            (Some(ApplyAction::Submit), "no approval request yet", None)
+        }
         (Approval::Submitted, O::Cancelled) => (
             Some(ApplyAction::Submit),
             "the last approval request was cancelled",
@@ -188,19 +190,21 @@ pub fn decide(
             "state unknown; submit converges if one is already in place",
             None,
         ),
-        (Approval::Submitted, O::Processing) => (None, "approval request in place (processing)", None),
+        (Approval::Submitted, O::Processing) => {
+            (None, "approval request in place (processing)", None)
+        }
         (Approval::Submitted, O::Approved) => (None, "approved", None),
         (Approval::Submitted, O::Rejected) if options.resubmit_rejected => (
             Some(ApplyAction::Submit),
             "rejected by reviewer; resubmitting (--resubmit-rejected)",
             None,
         ),
-        (Approval::Submitted, O::Rejected) => (
-            None,
-            "rejected by reviewer",
-            Some("rejected by reviewer"),
-        ),
-        (Approval::Cancelled, O::Processing) => (Some(ApplyAction::Cancel), "approval request pending", None),
+        (Approval::Submitted, O::Rejected) => {
+            (None, "rejected by reviewer", Some("rejected by reviewer"))
+        }
+        (Approval::Cancelled, O::Processing) => {
+            (Some(ApplyAction::Cancel), "approval request pending", None)
+        }
         (Approval::Cancelled, O::Unknown) => (
             Some(ApplyAction::Cancel),
             "state unknown; cancel converges if nothing is pending",
@@ -332,18 +336,25 @@ impl SavedPlan {
 
     /// Why this plan may no longer be applied, or `None` when it still holds: the manifests
     /// changed, or the platform's state of a planned version moved since the plan was made.
-    pub fn staleness(&self, manifests_digest: &str, observed: &BTreeMap<Key, Observed>) -> Option<String> {
+    pub fn staleness(
+        &self,
+        manifests_digest: &str,
+        observed: &BTreeMap<Key, Observed>,
+    ) -> Option<String> {
         if manifests_digest != self.manifests_digest {
             return Some(
-                "the plan is stale: the manifests changed since it was made; plan again".to_string(),
+                "the plan is stale: the manifests changed since it was made; plan again"
+                    .to_string(),
             );
         }
         let moved: Vec<String> = self
             .plan
-            .actions()
+            .resources
+            .iter()
             .filter_map(|r| {
                 let now = observed.get(&r.key).copied().unwrap_or(Observed::Unknown);
-                (now != r.observed).then(|| format!("{} was {} and is now {}", r.key, r.observed, now))
+                (now != r.observed)
+                    .then(|| format!("{} was {} and is now {}", r.key, r.observed, now))
             })
             .collect();
         (!moved.is_empty()).then(|| {
@@ -402,13 +413,20 @@ mod tests {
             (C, O::None, None, None),
             (C, O::Cancelled, None, None),
             (C, O::Rejected, None, None),
-            (C, O::Approved, None, Some("already approved, cannot be cancelled")),
+            (
+                C,
+                O::Approved,
+                None,
+                Some("already approved, cannot be cancelled"),
+            ),
         ];
         for (d, o, action, attention) in rows {
             let (a, _, n) = decide(d, o, &PlanOptions::default());
             assert_eq!((a, n), (action, attention), "{d:?} × {o:?}");
         }
-        let resubmit = PlanOptions { resubmit_rejected: true };
+        let resubmit = PlanOptions {
+            resubmit_rejected: true,
+        };
         assert_eq!(decide(S, O::Rejected, &resubmit).0, submit);
         assert_eq!(decide(S, O::Rejected, &resubmit).2, None);
     }
@@ -445,7 +463,12 @@ mod tests {
         );
         assert_eq!(
             p.summary,
-            Summary { submit: 2, cancel: 2, none: 1, attention: 0 }
+            Summary {
+                submit: 2,
+                cancel: 2,
+                none: 1,
+                attention: 0
+            }
         );
         assert_eq!(p.resources[0].source, "manifests/a.yaml:1");
     }
@@ -459,17 +482,47 @@ mod tests {
             (Key::new("P", 3), Observed::Approved),
         ]);
         let prune = [
-            PruneCandidate { key: Key::new("P", 1), name: "p1".into(), region: None },
-            PruneCandidate { key: Key::new("P", 2), name: "p2".into(), region: None },
-            PruneCandidate { key: Key::new("P", 3), name: "p3".into(), region: None },
+            PruneCandidate {
+                key: Key::new("P", 1),
+                name: "p1".into(),
+                region: None,
+            },
+            PruneCandidate {
+                key: Key::new("P", 2),
+                name: "p2".into(),
+                region: None,
+            },
+            PruneCandidate {
+                key: Key::new("P", 3),
+                name: "p3".into(),
+                region: None,
+            },
         ];
         let p = plan(&d, &observed, &prune, &PlanOptions::default(), true, None);
-        let p2 = p.resources.iter().find(|r| r.key == Key::new("P", 2)).unwrap();
-        assert_eq!((p2.action, p2.pruned, p2.source.as_str()), (Some(ApplyAction::Cancel), true, "state"));
-        let p1 = p.resources.iter().find(|r| r.key == Key::new("P", 1)).unwrap();
+        let p2 = p
+            .resources
+            .iter()
+            .find(|r| r.key == Key::new("P", 2))
+            .unwrap();
+        assert_eq!(
+            (p2.action, p2.pruned, p2.source.as_str()),
+            (Some(ApplyAction::Cancel), true, "state")
+        );
+        let p1 = p
+            .resources
+            .iter()
+            .find(|r| r.key == Key::new("P", 1))
+            .unwrap();
         assert_eq!((p1.action, p1.pruned), (None, false));
-        let p3 = p.resources.iter().find(|r| r.key == Key::new("P", 3)).unwrap();
-        assert_eq!(p3.attention.as_deref(), Some("already approved, cannot be cancelled"));
+        let p3 = p
+            .resources
+            .iter()
+            .find(|r| r.key == Key::new("P", 3))
+            .unwrap();
+        assert_eq!(
+            p3.attention.as_deref(),
+            Some("already approved, cannot be cancelled")
+        );
         assert_eq!(p.resources.len(), 3);
     }
 
@@ -501,7 +554,14 @@ mod tests {
     #[test]
     fn plan_json_matches_the_contract() {
         let d = desired(vec![resource("P", 7, Approval::Submitted)]);
-        let p = plan(&d, &BTreeMap::new(), &[], &PlanOptions::default(), false, Some("abc".into()));
+        let p = plan(
+            &d,
+            &BTreeMap::new(),
+            &[],
+            &PlanOptions::default(),
+            false,
+            Some("abc".into()),
+        );
         let json = serde_json::to_value(&p).unwrap();
         assert_eq!(json["format_version"], 1);
         assert_eq!(json["commit"], "abc");
@@ -541,7 +601,15 @@ mod tests {
             versions
                 .iter()
                 .map(|(v, submitted)| {
-                    resource("P", *v, if *submitted { Approval::Submitted } else { Approval::Cancelled })
+                    resource(
+                        "P",
+                        *v,
+                        if *submitted {
+                            Approval::Submitted
+                        } else {
+                            Approval::Cancelled
+                        },
+                    )
                 })
                 .collect(),
         )

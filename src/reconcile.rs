@@ -4,7 +4,7 @@
 //! Owns the sequencing and the fallbacks; the decisions live in [`crate::plan`], the calls in
 //! [`crate::apply`] and [`crate::tcmpp`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
@@ -25,6 +25,19 @@ pub struct PlanRequest {
     pub prune: bool,
     pub selector: Selector,
     pub options: PlanOptions,
+}
+
+/// Why no plan could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The refresh was refused for the credentials: planning from stale records and then
+    /// sending calls that must fail the same way would help nobody.
+    #[error("refreshing platform {platform} failed: {error}; credentials from {credentials}")]
+    Auth {
+        platform: String,
+        error: crate::tcmpp::ApiError,
+        credentials: crate::tcmpp::credentials::Source,
+    },
 }
 
 /// A plan and what a user should know about how it was made.
@@ -88,6 +101,11 @@ pub fn prune_candidates(all: &Desired, state: &State, selector: &Selector) -> Ve
 
 /// Refreshes (when asked and possible), then plans.
 ///
+/// A failed refresh falls back to the records with a warning, except an auth failure.
+///
+/// # Errors
+/// [`PlanError::Auth`] when the API refused the credentials.
+///
 /// `all` is the whole manifest set (prune must not cancel what any manifest declares, selected
 /// or not); `client` is `None` when no refresh is possible (no credentials needed for
 /// `--no-refresh`).
@@ -97,7 +115,7 @@ pub async fn make_plan(
     state: &State,
     request: &PlanRequest,
     commit: Option<String>,
-) -> Planned {
+) -> Result<Planned, PlanError> {
     let desired = all.select(&request.selector);
     let prune = if request.prune {
         prune_candidates(all, state, &request.selector)
@@ -120,6 +138,13 @@ pub async fn make_plan(
                     observed = fresh;
                     refreshed = true;
                 }
+                Err((platform, e)) if e.class == crate::tcmpp::Class::Auth => {
+                    return Err(PlanError::Auth {
+                        platform,
+                        error: e.error,
+                        credentials: client.credentials().source.clone(),
+                    });
+                }
                 Err((platform, e)) => warnings.push(format!(
                     "refresh failed for platform {platform} ({}); planning from the state file instead",
                     e.error
@@ -129,8 +154,15 @@ pub async fn make_plan(
             refreshed = true;
         }
     }
-    let plan = plan(&desired, &observed, &prune, &request.options, refreshed, commit);
-    Planned { plan, warnings }
+    let plan = plan(
+        &desired,
+        &observed,
+        &prune,
+        &request.options,
+        refreshed,
+        commit,
+    );
+    Ok(Planned { plan, warnings })
 }
 
 /// The git HEAD of the repository that contains `path`, or `None` outside git.
@@ -163,9 +195,4 @@ pub fn labels_of(desired: &Desired) -> BTreeMap<Key, BTreeMap<String, String>> {
         .iter()
         .map(|(k, r)| (k.clone(), r.labels.clone()))
         .collect()
-}
-
-/// Keys of a set, for diagnostics.
-pub fn keys_of(desired: &Desired) -> BTreeSet<Key> {
-    desired.resources.keys().cloned().collect()
 }

@@ -381,7 +381,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::open(dir.path()).unwrap();
         j.append(&line(Event::Intent, None)).unwrap();
-        j.append(&line(Event::Outcome, Some(Outcome::Submitted))).unwrap();
+        j.append(&line(Event::Outcome, Some(Outcome::Submitted)))
+            .unwrap();
         drop(j);
         let path = dir.path().join(JOURNAL_FILE);
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
@@ -406,8 +407,19 @@ mod tests {
         assert_eq!(
             keys,
             vec![
-                "action", "attempts", "commit", "duration_ms", "error_code", "event", "key",
-                "message", "name", "outcome", "request_id", "run_id", "ts"
+                "action",
+                "attempts",
+                "commit",
+                "duration_ms",
+                "error_code",
+                "event",
+                "key",
+                "message",
+                "name",
+                "outcome",
+                "request_id",
+                "run_id",
+                "ts"
             ]
         );
         assert_eq!(v["outcome"], "already_in_place");
@@ -443,7 +455,11 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert_eq!(names, vec!["state.json".to_string()], "no temp file left behind");
+        assert_eq!(
+            names,
+            vec!["state.json".to_string()],
+            "no temp file left behind"
+        );
         std::fs::write(dir.path().join(STATE_FILE), "{not json").unwrap();
         let err = State::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("not a valid state file"), "{err}");

@@ -62,7 +62,11 @@ pub fn plan_text(plan: &Plan, rate_limit: u32, verbose: bool) -> String {
     } else {
         "observed state from the state file (not refreshed)"
     };
-    let _ = writeln!(out, "mnpsync plan — commit {}; {source}", short(&plan.commit));
+    let _ = writeln!(
+        out,
+        "mnpsync plan — commit {}; {source}",
+        short(&plan.commit)
+    );
     let shown: Vec<&PlannedResource> = plan
         .resources
         .iter()
@@ -71,18 +75,31 @@ pub fn plan_text(plan: &Plan, rate_limit: u32, verbose: bool) -> String {
     if !shown.is_empty() {
         out.push('\n');
     }
-    let key_width = shown.iter().map(|r| r.key.to_string().len()).max().unwrap_or(0);
-    let name_width = shown.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    let key_width = shown
+        .iter()
+        .map(|r| r.key.to_string().len())
+        .max()
+        .unwrap_or(0);
+    let name_width = shown
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let transition = |r: &PlannedResource| format!("{} → {}", r.observed, r.desired);
+    let transition_width = shown
+        .iter()
+        .map(|r| transition(r).chars().count())
+        .max()
+        .unwrap_or(0);
     for r in &shown {
         let (sign, word) = sign_of(r);
         let note = r.attention.as_deref().unwrap_or(&r.reason);
         let _ = writeln!(
             out,
-            "  {sign} {word:<9} {:<key_width$}  {:<name_width$}  {} → {}  ({note})",
+            "  {sign} {word:<9} {:<key_width$}  {:<name_width$}  {:<transition_width$}  ({note})",
             r.key.to_string(),
             r.name,
-            r.observed,
-            r.desired,
+            transition(r),
         );
     }
     out.push('\n');
@@ -100,7 +117,8 @@ pub fn plan_text(plan: &Plan, rate_limit: u32, verbose: bool) -> String {
         out.push('.');
     }
     out.push('\n');
-    if let Some(estimate) = duration_estimate(plan.summary.submit + plan.summary.cancel, rate_limit) {
+    if let Some(estimate) = duration_estimate(plan.summary.submit + plan.summary.cancel, rate_limit)
+    {
         out.push_str(&estimate);
         out.push('\n');
     }
@@ -126,7 +144,8 @@ pub fn plan_markdown(plan: &Plan) -> String {
             "observed state from the state file (not refreshed)"
         }
     );
-    let header = "| version | name | desired | observed | action | reason |\n|---|---|---|---|---|---|\n";
+    let header =
+        "| version | name | desired | observed | action | reason |\n|---|---|---|---|---|---|\n";
     let row = |r: &PlannedResource| {
         let (_, word) = sign_of(r);
         let action = match word {
@@ -177,7 +196,13 @@ pub fn plan_markdown(plan: &Plan) -> String {
 
 /// One line per action result.
 pub fn result_line(r: &ActionResult) -> String {
-    let mut line = format!("{:<17} {} {}  ({})", r.outcome.as_str(), r.key, r.name, r.action);
+    let mut line = format!(
+        "{:<17} {} {}  ({})",
+        r.outcome.as_str(),
+        r.key,
+        r.name,
+        r.action
+    );
     if let Some(id) = &r.request_id {
         let _ = write!(line, "  RequestId {id}");
     }
@@ -231,8 +256,12 @@ pub fn status_text(state: &State) -> String {
             key.to_string(),
             e.name.clone(),
             e.observed.to_string(),
-            e.last_action.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
-            e.last_outcome.map(|o| o.to_string()).unwrap_or_else(|| "-".into()),
+            e.last_action
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "-".into()),
+            e.last_outcome
+                .map(|o| o.to_string())
+                .unwrap_or_else(|| "-".into()),
             e.updated_at.clone(),
             e.commit
                 .as_deref()

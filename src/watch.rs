@@ -45,8 +45,8 @@ use tokio_util::sync::CancellationToken;
 use crate::apply::{ActionResult, ApplyOptions, ApplyReport, Records, RunInfo, apply};
 use crate::manifest::{self, Desired, Key, ManifestErrors, Selector};
 use crate::plan::{Observed, Plan, PlanOptions, plan};
-use crate::record::{Lock, Outcome, RecordError};
 use crate::reconcile::{git_commit, labels_of, prune_candidates, refresh};
+use crate::record::{Lock, Outcome, RecordError};
 use crate::report;
 use crate::tcmpp::client::{Observer, RequestEvent};
 use crate::tcmpp::{ApiError, Class, Client, RetryPolicy, classify};
@@ -401,12 +401,7 @@ pub fn keys_to_refresh(
 ) -> BTreeMap<Key, Option<String>> {
     let live: std::collections::BTreeSet<&str> = keys
         .keys()
-        .filter(|k| {
-            !matches!(
-                known.get(*k),
-                Some(Observed::Approved | Observed::Rejected)
-            )
-        })
+        .filter(|k| !matches!(known.get(*k), Some(Observed::Approved | Observed::Rejected)))
         .map(|k| k.platform_id.as_str())
         .collect();
     keys.iter()
@@ -536,7 +531,10 @@ struct FileWatcher {
     debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
     /// Per configured path: the root watched and the identity of the watched directory, to
     /// notice a symlink swapped (git-sync) or a directory deleted and recreated.
-    watched: Vec<(PathBuf, Option<(Root, Option<notify_debouncer_full::file_id::FileId>)>)>,
+    watched: Vec<(
+        PathBuf,
+        Option<(Root, Option<notify_debouncer_full::file_id::FileId>)>,
+    )>,
 }
 
 impl FileWatcher {
@@ -896,9 +894,7 @@ impl Metrics {
     }
 
     fn manifests(&self, errors: usize) {
-        self.inner
-            .manifests_valid
-            .set(i64::from(errors == 0));
+        self.inner.manifests_valid.set(i64::from(errors == 0));
         self.inner
             .manifest_errors
             .set(i64::try_from(errors).unwrap_or(i64::MAX));
@@ -967,6 +963,10 @@ struct Valid {
 /// and `/metrics` and announces the bound address as `health on http://ADDR`, both as a log line
 /// and as a plain line on stderr (for scripts). Build `client` with
 /// `Client::observed(…, Some(metrics.observer()))` to get request metrics.
+///
+/// The returned future is not `Send` yet: rustc cannot prove it through the streams inside
+/// [`apply`] and [`refresh`] (closures over borrowed items). Drive it with `block_on`, `join!` or
+/// `select!` rather than `tokio::spawn`.
 ///
 /// # Errors
 /// Only at start: bad options, the lock held by another process or unusable records, the health
@@ -1407,11 +1407,7 @@ impl Watch<'_> {
 
     /// Versions by observed status and the oldest processing approval, from the records.
     fn observe_versions(&self, plan: &Plan) {
-        let state = self
-            .records
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let state = self.records.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = time::OffsetDateTime::now_utc();
         let mut counts: BTreeMap<Observed, i64> = BTreeMap::new();
         let mut oldest = 0.0f64;
@@ -1503,7 +1499,11 @@ async fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
         let message = stderr.trim().lines().last().unwrap_or("").to_string();
         Err(redact_url_credentials(&format!(
             "{} ({})",
-            if message.is_empty() { "failed" } else { &message },
+            if message.is_empty() {
+                "failed"
+            } else {
+                &message
+            },
             output.status
         )))
     }
@@ -1605,7 +1605,13 @@ mod tests {
         let t0 = Instant::now();
         let mut s = Schedule::new(t0, 60 * SECOND);
         assert_eq!(s.due(t0, true), Some(Trigger::Start));
-        s.finished(Trigger::Start, &Reconciled::Converged { actions: 1 }, t0, 0.5, 0.5);
+        s.finished(
+            Trigger::Start,
+            &Reconciled::Converged { actions: 1 },
+            t0,
+            0.5,
+            0.5,
+        );
         assert_eq!(s.due(t0, false), None);
         assert_eq!(s.next_deadline(), t0 + 60 * SECOND);
         // The timer the loop sleeps on fires at the deadline, not before.
@@ -1622,7 +1628,13 @@ mod tests {
     fn file_changes_coalesce_into_one_reconcile_and_timers_take_precedence() {
         let t0 = Instant::now();
         let mut s = Schedule::new(t0, 60 * SECOND);
-        s.finished(Trigger::Start, &Reconciled::Converged { actions: 0 }, t0, 0.5, 0.5);
+        s.finished(
+            Trigger::Start,
+            &Reconciled::Converged { actions: 0 },
+            t0,
+            0.5,
+            0.5,
+        );
         // Many events → one flag → one FilesChanged reconcile.
         assert_eq!(s.due(t0 + SECOND, true), Some(Trigger::FilesChanged));
         s.finished(
@@ -1660,7 +1672,13 @@ mod tests {
         }
         assert_eq!(waits, vec![2, 4, 8, 16, 32, 60, 60, 60]);
         assert_eq!(s.failures, 9);
-        s.finished(Trigger::Retry, &Reconciled::Converged { actions: 0 }, now, 0.5, 0.5);
+        s.finished(
+            Trigger::Retry,
+            &Reconciled::Converged { actions: 0 },
+            now,
+            0.5,
+            0.5,
+        );
         assert_eq!((s.failures, s.retry_at), (0, None));
         // Equal jitter: never less than half the ceiling.
         assert_eq!(retry_delay(3, interval, 0.0), 2 * SECOND);
@@ -1687,7 +1705,11 @@ mod tests {
             for trigger in [Trigger::Start, Trigger::Interval, Trigger::Retry] {
                 let mut s = Schedule::new(t0, 10 * SECOND);
                 s.start_pending = trigger == Trigger::Start;
-                s.next_interval = if trigger == Trigger::Interval { t0 } else { t0 + SECOND };
+                s.next_interval = if trigger == Trigger::Interval {
+                    t0
+                } else {
+                    t0 + SECOND
+                };
                 s.retry_at = (trigger == Trigger::Retry).then_some(t0);
                 assert_eq!(s.due(t0, false), Some(trigger));
                 s.finished(trigger, result, t0, 0.5, 0.0);
@@ -1726,24 +1748,54 @@ mod tests {
         let rows: &[(EventKind, &[&str], Entry, bool)] = &[
             (data, &["/m/a.yaml"], Entry::File, true),
             (data, &["/m/sub/b.yml"], Entry::File, true),
-            (Create(CreateKind::File), &["/m/new.yaml"], Entry::File, true),
-            (Remove(RemoveKind::File), &["/m/a.yaml"], Entry::Missing, true),
+            (
+                Create(CreateKind::File),
+                &["/m/new.yaml"],
+                Entry::File,
+                true,
+            ),
+            (
+                Remove(RemoveKind::File),
+                &["/m/a.yaml"],
+                Entry::Missing,
+                true,
+            ),
             // Editors' temp and backup files.
             (Create(CreateKind::File), &["/m/4913"], Entry::File, false),
-            (Remove(RemoveKind::File), &["/m/4913"], Entry::Missing, false),
+            (
+                Remove(RemoveKind::File),
+                &["/m/4913"],
+                Entry::Missing,
+                false,
+            ),
             (data, &["/m/a.yaml~"], Entry::File, false),
             (data, &["/m/.a.yaml.swp"], Entry::File, false),
             (data, &["/m/.#a.yaml"], Entry::File, false),
             // An atomic save: temp file renamed over the manifest.
-            (rename, &["/m/a.yaml.tmp123", "/m/a.yaml"], Entry::File, true),
+            (
+                rename,
+                &["/m/a.yaml.tmp123", "/m/a.yaml"],
+                Entry::File,
+                true,
+            ),
             // A backup rename away from the manifest (vim's writebackup).
             (rename, &["/m/a.yaml", "/m/a.yaml~"], Entry::File, true),
             // Hidden directories are skipped like the loader skips them.
             (data, &["/m/.git/x.yaml"], Entry::File, false),
-            (rename, &["/m/.git/index.lock", "/m/.git/index"], Entry::File, false),
+            (
+                rename,
+                &["/m/.git/index.lock", "/m/.git/index"],
+                Entry::File,
+                false,
+            ),
             // Directory renames and removals.
             (rename, &["/m/old", "/m/new"], Entry::Dir, true),
-            (Remove(RemoveKind::Folder), &["/m/team"], Entry::Missing, true),
+            (
+                Remove(RemoveKind::Folder),
+                &["/m/team"],
+                Entry::Missing,
+                true,
+            ),
             (from, &["/m/team"], Entry::Missing, true),
             (from, &["/m/notes.txt"], Entry::Missing, false),
             (Remove(RemoveKind::Any), &["/m"], Entry::Missing, true),
@@ -1752,7 +1804,12 @@ mod tests {
             (Access(AccessKind::Any), &["/m/a.yaml"], Entry::File, false),
             // An explicitly given file, whatever its name; its siblings do not matter.
             (data, &["/other/app.conf"], Entry::File, true),
-            (rename, &["/other/tmp", "/other/app.conf"], Entry::File, true),
+            (
+                rename,
+                &["/other/tmp", "/other/app.conf"],
+                Entry::File,
+                true,
+            ),
             (data, &["/other/x.yaml"], Entry::File, false),
             // Outside every root.
             (data, &["/elsewhere/a.yaml"], Entry::File, false),
@@ -1764,13 +1821,9 @@ mod tests {
                 "{kind:?} {paths:?} {probe:?}"
             );
         }
-        assert!(is_relevant(
-            &EventKind::Other,
-            &[],
-            true,
-            &roots(),
-            |_| Entry::Missing
-        ));
+        assert!(is_relevant(&EventKind::Other, &[], true, &roots(), |_| {
+            Entry::Missing
+        }));
     }
 
     #[test]
@@ -1788,7 +1841,9 @@ mod tests {
         assert!(!stale.ok);
         assert_eq!(
             stale.reason.as_deref(),
-            Some("last reconcile finished 20s ago, more than two intervals; last error: refresh failed")
+            Some(
+                "last reconcile finished 20s ago, more than two intervals; last error: refresh failed"
+            )
         );
         state.manifest_errors = 2;
         assert_eq!(
@@ -1831,12 +1886,27 @@ mod tests {
     fn retries_follow_the_error_classes() {
         let rows: &[(Outcome, Option<&str>, Option<&str>, bool)] = &[
             (Outcome::Submitted, None, None, false),
-            (Outcome::Blocked, Some("FailedOperation.PackageAlreadyExpired"), None, false),
-            (Outcome::Failed, Some("InvalidParameterValue.InvalidPlatformId"), None, false),
+            (
+                Outcome::Blocked,
+                Some("FailedOperation.PackageAlreadyExpired"),
+                None,
+                false,
+            ),
+            (
+                Outcome::Failed,
+                Some("InvalidParameterValue.InvalidPlatformId"),
+                None,
+                false,
+            ),
             (Outcome::Failed, Some("InternalError"), None, true),
             (Outcome::Failed, Some("HTTP503"), None, true),
             (Outcome::Failed, Some("FailedOperation"), None, true),
-            (Outcome::Failed, Some("AuthFailure.SignatureFailure"), Some("auth"), true),
+            (
+                Outcome::Failed,
+                Some("AuthFailure.SignatureFailure"),
+                Some("auth"),
+                true,
+            ),
         ];
         for (outcome, code, stopped, expected) in rows {
             let report = apply_report(vec![result(*outcome, *code)], *stopped);
@@ -1844,7 +1914,12 @@ mod tests {
         }
     }
 
-    fn planned(version: i64, observed: Observed, action: Option<ApplyAction>, pruned: bool) -> PlannedResource {
+    fn planned(
+        version: i64,
+        observed: Observed,
+        action: Option<ApplyAction>,
+        pruned: bool,
+    ) -> PlannedResource {
         PlannedResource {
             key: Key::new("P", version),
             name: format!("v{version}"),
@@ -1880,7 +1955,11 @@ mod tests {
         ]);
         assert_eq!(prune_refusal(&one, 10), None);
         let all = plan_of(vec![planned(1, Observed::Processing, cancel, true)]);
-        assert!(prune_refusal(&all, 10).unwrap().contains("every pending version"));
+        assert!(
+            prune_refusal(&all, 10)
+                .unwrap()
+                .contains("every pending version")
+        );
         let many = plan_of(
             (1..=3)
                 .map(|v| planned(v, Observed::Processing, cancel, true))

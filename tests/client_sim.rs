@@ -49,38 +49,70 @@ fn code(result: &Result<impl std::fmt::Debug, CallError>) -> String {
 #[tokio::test]
 async fn submit_cancel_and_their_converging_codes() {
     let (sim, client) = start(SimConfig::default()).await;
-    let first = client.create_mnp_approval(&req(2597, ApplyAction::Submit), None).await.unwrap();
+    let first = client
+        .create_mnp_approval(&req(2597, ApplyAction::Submit), None)
+        .await
+        .unwrap();
     assert!(first.data.result);
     assert_eq!(first.attempts, 1);
     assert!(!first.request_id.is_empty());
 
-    let again = client.create_mnp_approval(&req(2597, ApplyAction::Submit), None).await.unwrap_err();
+    let again = client
+        .create_mnp_approval(&req(2597, ApplyAction::Submit), None)
+        .await
+        .unwrap_err();
     assert_eq!(again.error.code(), "FailedOperation.ExistMNPApprovalRecord");
     assert_eq!(again.class, Class::AlreadyInPlace);
     assert!(again.error.request_id().is_some());
 
-    let cancel = client.create_mnp_approval(&req(2597, ApplyAction::Cancel), None).await.unwrap();
+    let cancel = client
+        .create_mnp_approval(&req(2597, ApplyAction::Cancel), None)
+        .await
+        .unwrap();
     assert!(cancel.data.result);
-    let cancel_again = client.create_mnp_approval(&req(2597, ApplyAction::Cancel), None).await.unwrap_err();
-    assert_eq!(cancel_again.error.code(), "InvalidParameterValue.MNPApprovalStatusError");
+    let cancel_again = client
+        .create_mnp_approval(&req(2597, ApplyAction::Cancel), None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        cancel_again.error.code(),
+        "InvalidParameterValue.MNPApprovalStatusError"
+    );
     assert_eq!(cancel_again.class, Class::AlreadyCancelled);
 
     let calls = sim.sim.calls();
     let seen: Vec<(String, String, serde_json::Value, Option<String>)> = calls
         .iter()
-        .map(|c| (c.action.clone(), c.region.clone(), c.params["ApplyAction"].clone(), c.code.clone()))
+        .map(|c| {
+            (
+                c.action.clone(),
+                c.region.clone(),
+                c.params["ApplyAction"].clone(),
+                c.code.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         seen,
         vec![
-            ("CreateMNPApproval".into(), "ap-guangzhou".into(), "submit".into(), None),
+            (
+                "CreateMNPApproval".into(),
+                "ap-guangzhou".into(),
+                "submit".into(),
+                None
+            ),
             (
                 "CreateMNPApproval".into(),
                 "ap-guangzhou".into(),
                 "submit".into(),
                 Some("FailedOperation.ExistMNPApprovalRecord".into())
             ),
-            ("CreateMNPApproval".into(), "ap-guangzhou".into(), "cancel".into(), None),
+            (
+                "CreateMNPApproval".into(),
+                "ap-guangzhou".into(),
+                "cancel".into(),
+                None
+            ),
             (
                 "CreateMNPApproval".into(),
                 "ap-guangzhou".into(),
@@ -99,13 +131,29 @@ async fn auth_failures_are_not_retried() {
     let config = SimConfig::default();
     let sim = spawn(config.clone()).await.unwrap();
 
-    let wrong_key = client_for(&sim, Credentials::new(config.secret_id.clone(), "not-the-key", "test"));
-    let err = wrong_key.create_mnp_approval(&req(1, ApplyAction::Submit), None).await.unwrap_err();
+    let wrong_key = client_for(
+        &sim,
+        Credentials::new(config.secret_id.clone(), "not-the-key", "test"),
+    );
+    let err = wrong_key
+        .create_mnp_approval(&req(1, ApplyAction::Submit), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.error.code(), "AuthFailure.SignatureFailure");
     assert_eq!((err.class, err.attempts), (Class::Auth, 1));
 
-    let unknown_id = client_for(&sim, Credentials::new("AKIDunknown000000000000000000000", config.secret_key.clone(), "test"));
-    let err = unknown_id.create_mnp_approval(&req(1, ApplyAction::Submit), None).await.unwrap_err();
+    let unknown_id = client_for(
+        &sim,
+        Credentials::new(
+            "AKIDunknown000000000000000000000",
+            config.secret_key.clone(),
+            "test",
+        ),
+    );
+    let err = unknown_id
+        .create_mnp_approval(&req(1, ApplyAction::Submit), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.error.code(), "AuthFailure.SecretIdNotFound");
     assert_eq!(err.class, Class::Auth);
     assert!(!format!("{err:?} {err}").contains("not-the-key"));
@@ -119,7 +167,10 @@ async fn session_token_is_accepted() {
     credentials.token = Some(Secret::new("temporary-token"));
     let sim = spawn(config).await.unwrap();
     let client = client_for(&sim, credentials);
-    let reply = client.create_mnp_approval(&req(5, ApplyAction::Submit), None).await.unwrap();
+    let reply = client
+        .create_mnp_approval(&req(5, ApplyAction::Submit), None)
+        .await
+        .unwrap();
     assert!(reply.data.result);
 }
 
@@ -131,13 +182,26 @@ async fn stale_timestamp_is_corrected_once_from_the_date_header() {
         ..SimConfig::default()
     })
     .await;
-    let reply = client.create_mnp_approval(&req(7, ApplyAction::Submit), None).await.unwrap();
+    let reply = client
+        .create_mnp_approval(&req(7, ApplyAction::Submit), None)
+        .await
+        .unwrap();
     assert_eq!(reply.attempts, 2);
-    assert!((client.clock_offset() - 3600).abs() <= 2, "offset {}", client.clock_offset());
+    assert!(
+        (client.clock_offset() - 3600).abs() <= 2,
+        "offset {}",
+        client.clock_offset()
+    );
     let codes: Vec<Option<String>> = sim.sim.calls().into_iter().map(|c| c.code).collect();
-    assert_eq!(codes, vec![Some("AuthFailure.SignatureExpire".to_string()), None]);
+    assert_eq!(
+        codes,
+        vec![Some("AuthFailure.SignatureExpire".to_string()), None]
+    );
     // Later calls use the learned offset straight away.
-    let next = client.create_mnp_approval(&req(8, ApplyAction::Submit), None).await.unwrap();
+    let next = client
+        .create_mnp_approval(&req(8, ApplyAction::Submit), None)
+        .await
+        .unwrap();
     assert_eq!(next.attempts, 1);
 }
 
@@ -170,18 +234,43 @@ platforms:
         platform_id: platform.to_string(),
     };
     let rows = [
-        (on(PLATFORM, 10), "InvalidParameterValue.MNPVersionIsNotPlatformPhase", Class::Blocked),
-        (on("TEXPIRED", 1), "FailedOperation.PackageAlreadyExpired", Class::Blocked),
-        (on("TLONELY", 1), "FailedOperation.MNPTeamNotAssociatedApplicationTeam", Class::Blocked),
-        (on("TNOSUCH", 1), "InvalidParameterValue.InvalidPlatformId", Class::RejectedInput),
+        (
+            on(PLATFORM, 10),
+            "InvalidParameterValue.MNPVersionIsNotPlatformPhase",
+            Class::Blocked,
+        ),
+        (
+            on("TEXPIRED", 1),
+            "FailedOperation.PackageAlreadyExpired",
+            Class::Blocked,
+        ),
+        (
+            on("TLONELY", 1),
+            "FailedOperation.MNPTeamNotAssociatedApplicationTeam",
+            Class::Blocked,
+        ),
+        (
+            on("TNOSUCH", 1),
+            "InvalidParameterValue.InvalidPlatformId",
+            Class::RejectedInput,
+        ),
     ];
     for (request, expected, class) in rows {
-        let err = client.create_mnp_approval(&request, None).await.unwrap_err();
-        assert_eq!((err.error.code().as_str(), err.class, err.attempts), (expected, class, 1));
+        let err = client
+            .create_mnp_approval(&request, None)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.error.code().as_str(), err.class, err.attempts),
+            (expected, class, 1)
+        );
     }
     // 11 belongs to the same mini program as 10: a pending 11 blocks nothing else here, but a
     // second submit of 11 is refused per mini program.
-    client.create_mnp_approval(&on(PLATFORM, 11), None).await.unwrap();
+    client
+        .create_mnp_approval(&on(PLATFORM, 11), None)
+        .await
+        .unwrap();
     assert_eq!(
         code(&client.create_mnp_approval(&on(PLATFORM, 11), None).await),
         "FailedOperation.ExistMNPApprovalRecord"
@@ -194,10 +283,19 @@ async fn burst_of_25_is_spaced_under_the_limit() {
     let (sim, client) = start(SimConfig::default()).await;
     let calls = (1..=25).map(|v| {
         let client = client.clone();
-        async move { client.create_mnp_approval(&req(v, ApplyAction::Submit), None).await }
+        async move {
+            client
+                .create_mnp_approval(&req(v, ApplyAction::Submit), None)
+                .await
+        }
     });
     let results = futures::future::join_all(calls).await;
-    assert!(results.iter().all(|r| r.as_ref().is_ok_and(|reply| reply.attempts == 1)), "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|reply| reply.attempts == 1)),
+        "{results:?}"
+    );
     let calls = sim.sim.calls();
     assert_eq!(calls.len(), 25);
     assert!(calls.iter().all(|c| c.code.is_none()), "{calls:?}");
@@ -212,14 +310,18 @@ async fn injected_faults_are_retried_and_converge() {
     })
     .await;
     for v in 1..=15 {
-        let result = client.create_mnp_approval(&req(v, ApplyAction::Submit), None).await;
+        let result = client
+            .create_mnp_approval(&req(v, ApplyAction::Submit), None)
+            .await;
         assert!(result.is_ok(), "version {v}: {result:?}");
     }
     let calls = sim.sim.calls();
     let faults: Vec<&str> = calls.iter().filter_map(|c| c.code.as_deref()).collect();
     assert!(!faults.is_empty(), "the seed should inject some faults");
     assert!(
-        faults.iter().all(|c| ["InternalError", "HTTP503", "ConnectionDropped"].contains(c)),
+        faults
+            .iter()
+            .all(|c| ["InternalError", "HTTP503", "ConnectionDropped"].contains(c)),
         "{faults:?}"
     );
     assert_eq!(calls.iter().filter(|c| c.code.is_none()).count(), 15);
@@ -238,14 +340,20 @@ async fn listing_fetches_every_page() {
     client_config.rate_limit = 1000;
     let client = Client::new(credentials, client_config).unwrap();
     for v in 1..=230 {
-        client.create_mnp_approval(&req(v, ApplyAction::Submit), None).await.unwrap();
+        client
+            .create_mnp_approval(&req(v, ApplyAction::Submit), None)
+            .await
+            .unwrap();
     }
     let records = client.list_approvals(PLATFORM, None, None).await.unwrap();
     assert_eq!(records.len(), 230);
     let mut versions: Vec<i64> = records.iter().filter_map(|r| r.mnp_version_id).collect();
     versions.sort();
     assert_eq!(versions, (1..=230).collect::<Vec<_>>());
-    let processing = client.list_approvals(PLATFORM, Some(vec![3]), None).await.unwrap();
+    let processing = client
+        .list_approvals(PLATFORM, Some(vec![3]), None)
+        .await
+        .unwrap();
     assert!(processing.is_empty());
 }
 
@@ -261,7 +369,13 @@ async fn unreachable_endpoint_is_a_connection_error_after_retries() {
         cap: Duration::from_millis(2),
     };
     let client = Client::new(Credentials::new("AKIDx", "secretkeyvalue", "test"), config).unwrap();
-    let err = client.create_mnp_approval(&req(1, ApplyAction::Submit), None).await.unwrap_err();
-    assert_eq!((err.error.code().as_str(), err.class, err.attempts), ("ConnectionError", Class::Transient, 3));
+    let err = client
+        .create_mnp_approval(&req(1, ApplyAction::Submit), None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.error.code().as_str(), err.class, err.attempts),
+        ("ConnectionError", Class::Transient, 3)
+    );
     assert!(!err.to_string().contains("secretkeyvalue"));
 }

@@ -108,7 +108,10 @@ impl Setup {
             health: String::new(),
         };
         eventually("the health address is announced", &watch, || {
-            let found = watch.stderr().lines().any(|l| l.starts_with("health on http://"));
+            let found = watch
+                .stderr()
+                .lines()
+                .any(|l| l.starts_with("health on http://"));
             async move { found }
         })
         .await;
@@ -335,7 +338,9 @@ async fn a_broken_manifest_makes_no_call_and_fixing_it_resumes() {
     })
     .await;
     assert!(
-        watch.stderr().contains("app.yaml:8:13: invalid value for `spec.approval`"),
+        watch
+            .stderr()
+            .contains("app.yaml:8:13: invalid value for `spec.approval`"),
         "the error is logged with its location:\n{}",
         watch.stderr()
     );
@@ -379,7 +384,11 @@ async fn starting_with_a_broken_set_makes_no_call_until_it_is_fixed() {
         async move { done }
     })
     .await;
-    assert!(sim.calls().is_empty(), "calls on a broken set: {:?}", sim.calls());
+    assert!(
+        sim.calls().is_empty(),
+        "calls on a broken set: {:?}",
+        sim.calls()
+    );
 
     setup.write("app.yaml", &manifest("app-300", 300, "submitted"));
     eventually("the fixed set submits 300", &watch, || {
@@ -426,7 +435,11 @@ async fn drift_is_corrected_on_the_next_interval() {
         .expect("the cancel behind mnpsync's back");
 
     eventually("an interval reconcile submits 400 again", &watch, || {
-        let done = creates(sim).iter().filter(|c| **c == submitted(400)).count() == 2;
+        let done = creates(sim)
+            .iter()
+            .filter(|c| **c == submitted(400))
+            .count()
+            == 2;
         async move { done }
     })
     .await;
@@ -464,7 +477,11 @@ async fn sigterm_lets_calls_in_flight_finish_and_exits_0_with_an_intact_journal(
     })
     .await;
     let status = watch.terminate().await;
-    assert!(status.success(), "exit {status:?}; stderr:\n{}", watch.stderr());
+    assert!(
+        status.success(),
+        "exit {status:?}; stderr:\n{}",
+        watch.stderr()
+    );
 
     let (lines, skipped) = read_journal(&setup.state()).unwrap();
     assert_eq!(skipped, 0, "every journal line parses");

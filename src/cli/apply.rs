@@ -10,7 +10,7 @@ use clap::Args;
 use mnpsync::apply::{ActionResult, ApplyOptions, Records, RunInfo, apply};
 use mnpsync::manifest::Selector;
 use mnpsync::plan::{Observed, Plan, PlanOptions, SavedPlan};
-use mnpsync::reconcile::{PlanRequest, labels_of, make_plan, refresh};
+use mnpsync::reconcile::{PlanRequest, labels_of, make_plan, prune_candidates, refresh};
 use mnpsync::record::Lock;
 use mnpsync::report;
 
@@ -50,31 +50,35 @@ pub struct ApplyArgs {
     pub selector: Option<Selector>,
 }
 
-/// Why a prune is refused without `--force`, if it is.
+/// Why a prune is refused without `--force`, if it is: a deleted directory or a bad merge must
+/// not wipe a release.
 pub fn prune_guard(plan: &Plan, limit: usize) -> Option<String> {
-    let pruned = plan
-        .actions()
-        .filter(|r| r.pruned)
-        .count();
+    let pruned = plan.actions().filter(|r| r.pruned).count();
     if pruned == 0 {
         return None;
     }
+    let declared = plan.resources.iter().filter(|r| !r.pruned).count();
     let pending = plan
         .resources
         .iter()
         .filter(|r| matches!(r.observed, Observed::Processing | Observed::Unknown))
         .count();
+    let check = "check that no manifest was deleted by mistake, then pass --force";
     if pruned > limit {
-        return Some(format!(
-            "refusing to prune {pruned} versions (more than --prune-limit {limit}); check that no manifest directory was deleted by mistake, then pass --force"
-        ));
+        Some(format!(
+            "refusing to prune {pruned} versions (more than --prune-limit {limit}); {check}"
+        ))
+    } else if declared == 0 {
+        Some(format!(
+            "refusing to prune {pruned} version(s): the manifests declare no version at all; {check}"
+        ))
+    } else if pruned >= 2 && pruned >= pending {
+        Some(format!(
+            "refusing to prune every pending version mnpsync manages ({pruned}); {check}"
+        ))
+    } else {
+        None
     }
-    if pruned >= pending {
-        return Some(format!(
-            "refusing to prune every pending version mnpsync manages ({pruned}); check that no manifest directory was deleted by mistake, then pass --force"
-        ));
-    }
-    None
 }
 
 pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> {
@@ -90,25 +94,37 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
 
     let (plan, saved_id) = match &args.plan {
         Some(file) => {
-            let bytes = std::fs::read(file).with_context(|| format!("reading the plan {}", file.display()))?;
-            let saved: SavedPlan = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a plan made by `mnpsync plan --out`", file.display()))?;
+            let bytes = std::fs::read(file)
+                .with_context(|| format!("reading the plan {}", file.display()))?;
+            let saved: SavedPlan = serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "{} is not a plan made by `mnpsync plan --out`",
+                    file.display()
+                )
+            })?;
             let id = saved.id();
             if state.applied_plans.contains(&id) {
-                eprintln!("The plan {} was already applied; nothing to do.", file.display());
+                eprintln!(
+                    "The plan {} was already applied; nothing to do.",
+                    file.display()
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             let keys = saved
                 .plan
-                .actions()
+                .resources
+                .iter()
                 .map(|r| (r.key.clone(), r.region.clone()))
                 .collect();
             let observed = if args.no_refresh || !saved.plan.refreshed {
                 state.observed()
             } else {
-                refresh(&client, &keys)
-                    .await
-                    .map_err(|(platform, e)| anyhow::anyhow!("refreshing platform {platform} to check the plan: {}", e.error))?
+                refresh(&client, &keys).await.map_err(|(platform, e)| {
+                    anyhow::anyhow!(
+                        "refreshing platform {platform} to check the plan: {}",
+                        e.error
+                    )
+                })?
             };
             if let Some(why) = saved.staleness(&all.digest, &observed) {
                 eprintln!("error: {why}");
@@ -117,6 +133,17 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
             (saved.plan, Some(id))
         }
         None => {
+            let selector = args.selector.clone().unwrap_or_default();
+            if args.prune && !args.force && all.select(&selector).resources.is_empty() {
+                let candidates = prune_candidates(&all, &state, &selector);
+                if !candidates.is_empty() {
+                    eprintln!(
+                        "error: refusing to prune {} version(s): the manifests declare no version at all; check that no manifest was deleted by mistake, then pass --force",
+                        candidates.len()
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
             let request = PlanRequest {
                 refresh: !args.no_refresh,
                 prune: args.prune,
@@ -125,7 +152,7 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
                     resubmit_rejected: args.resubmit_rejected,
                 },
             };
-            let planned = make_plan(Some(&client), &all, &state, &request, commit.clone()).await;
+            let planned = make_plan(Some(&client), &all, &state, &request, commit.clone()).await?;
             for warning in &planned.warnings {
                 tracing::warn!("{warning}");
             }
@@ -145,8 +172,10 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
     let bar = (text && total > 0 && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(total as u64);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} calls  {per_sec}  eta {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} calls  {per_sec}  eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });

@@ -56,7 +56,9 @@ pub fn client(global: &Global) -> anyhow::Result<Client> {
 
 /// The commit of the manifests' repository (the first path's).
 pub fn commit_of(paths: &[PathBuf]) -> Option<String> {
-    paths.first().and_then(|p| mnpsync::reconcile::git_commit(p))
+    paths
+        .first()
+        .and_then(|p| mnpsync::reconcile::git_commit(p))
 }
 
 /// A token cancelled on SIGINT or SIGTERM.
@@ -67,14 +69,15 @@ pub fn shutdown_on_signals() -> tokio_util::sync::CancellationToken {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    trigger.cancel();
-                    return;
-                }
-            };
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        trigger.cancel();
+                        return;
+                    }
+                };
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}

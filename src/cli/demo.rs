@@ -20,8 +20,14 @@ use super::Global;
 
 /// The example manifests, for a demo run outside the repository.
 const BUILTIN_MANIFESTS: &[(&str, &str)] = &[
-    ("shop/versions.yaml", include_str!("../../manifests/shop/versions.yaml")),
-    ("payments.yaml", include_str!("../../manifests/payments.yaml")),
+    (
+        "shop/versions.yaml",
+        include_str!("../../manifests/shop/versions.yaml"),
+    ),
+    (
+        "payments.yaml",
+        include_str!("../../manifests/payments.yaml"),
+    ),
     ("travel.yaml", include_str!("../../manifests/travel.yaml")),
 ];
 
@@ -68,7 +74,10 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "the demo's throwaway simulator credentials",
     );
     let sim = spawn(sim_config).await.context("starting the simulator")?;
-    println!("mnpsync demo: simulator on {} (throwaway credentials), state in a temporary directory", sim.url);
+    println!(
+        "mnpsync demo: simulator on {} (throwaway credentials), state in a temporary directory",
+        sim.url
+    );
     let mut config = ClientConfig::new(Endpoint::parse(&sim.url)?);
     config.region = global.region.clone();
     config.rate_limit = global.rate_limit;
@@ -82,7 +91,11 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    println!("{} manifest(s) valid in {} file(s)", desired.resources.len(), desired.files);
+    println!(
+        "{} manifest(s) valid in {} file(s)",
+        desired.resources.len(),
+        desired.files
+    );
 
     step(2, "plan (refreshed from the simulator)");
     let commit = git_commit(&manifests);
@@ -90,8 +103,18 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         refresh: true,
         ..PlanRequest::default()
     };
-    let planned = make_plan(Some(&client), &desired, &State::default(), &request, commit.clone()).await;
-    print!("{}", report::plan_text(&planned.plan, global.rate_limit, false));
+    let planned = make_plan(
+        Some(&client),
+        &desired,
+        &State::default(),
+        &request,
+        commit.clone(),
+    )
+    .await?;
+    print!(
+        "{}",
+        report::plan_text(&planned.plan, global.rate_limit, false)
+    );
 
     step(3, "apply");
     let records = Records::open(&state_dir)?;
@@ -109,10 +132,17 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     .await?;
     println!("{}", report::apply_summary_line(&report));
 
-    step(4, "a reviewer approves shop-2597 (ProcessMNPApproval on the simulator)");
+    step(
+        4,
+        "a reviewer approves shop-2597 (ProcessMNPApproval on the simulator)",
+    );
     let platform = "T04257DS9431720WTAG";
     let records_list = client
-        .list_approvals(platform, Some(vec![ApprovalStatus::Processing.code()]), None)
+        .list_approvals(
+            platform,
+            Some(vec![ApprovalStatus::Processing.code()]),
+            None,
+        )
         .await?;
     let record = records_list
         .iter()
@@ -137,8 +167,11 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     step(5, "plan again: nothing left to do");
     let state = State::load(&state_dir)?;
-    let again = make_plan(Some(&client), &desired, &state, &request, commit).await;
-    print!("{}", report::plan_text(&again.plan, global.rate_limit, true));
+    let again = make_plan(Some(&client), &desired, &state, &request, commit).await?;
+    print!(
+        "{}",
+        report::plan_text(&again.plan, global.rate_limit, true)
+    );
 
     step(6, "the journal (.mnpsync/journal.jsonl in a real run)");
     let (lines, _) = read_journal(&state_dir)?;

@@ -30,13 +30,28 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// API endpoint (https, or http to a loopback host only).
-    #[arg(long, global = true, env = "MNPSYNC_ENDPOINT", default_value = "https://tcmpp.tencentcloudapi.com")]
+    #[arg(
+        long,
+        global = true,
+        env = "MNPSYNC_ENDPOINT",
+        default_value = "https://tcmpp.tencentcloudapi.com"
+    )]
     pub endpoint: String,
     /// Default region for requests (a manifest's spec.region wins).
-    #[arg(long, global = true, env = "TENCENTCLOUD_REGION", default_value = "ap-guangzhou")]
+    #[arg(
+        long,
+        global = true,
+        env = "TENCENTCLOUD_REGION",
+        default_value = "ap-guangzhou"
+    )]
     pub region: String,
     /// Where the journal, state file and lock live.
-    #[arg(long, global = true, env = "MNPSYNC_STATE_DIR", default_value = ".mnpsync")]
+    #[arg(
+        long,
+        global = true,
+        env = "MNPSYNC_STATE_DIR",
+        default_value = ".mnpsync"
+    )]
     pub state_dir: PathBuf,
     /// Requests per second per API action, evenly spaced.
     #[arg(long, global = true, env = "MNPSYNC_RATE_LIMIT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -118,6 +133,7 @@ fn init_logging(global: &Global) {
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,mnpsync={default}")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .with_target(false);
     let _ = match global.log_format {
@@ -130,7 +146,10 @@ fn init_logging(global: &Global) {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.global);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

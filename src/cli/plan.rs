@@ -54,7 +54,11 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     let state = State::load(&global.state_dir).context("reading the state file")?;
-    let client = if args.no_refresh { None } else { Some(client(global)?) };
+    let client = if args.no_refresh {
+        None
+    } else {
+        Some(client(global)?)
+    };
     let request = PlanRequest {
         refresh: !args.no_refresh,
         prune: args.prune,
@@ -63,7 +67,7 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
             resubmit_rejected: args.resubmit_rejected,
         },
     };
-    let planned = make_plan(client.as_ref(), &all, &state, &request, commit_of(&paths)).await;
+    let planned = make_plan(client.as_ref(), &all, &state, &request, commit_of(&paths)).await?;
     for warning in &planned.warnings {
         tracing::warn!("{warning}");
     }
@@ -74,8 +78,13 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
             manifests_digest: all.digest.clone(),
         };
         let bytes = serde_json::to_vec_pretty(&saved)?;
-        std::fs::write(out, bytes).with_context(|| format!("writing the plan to {}", out.display()))?;
-        eprintln!("Saved the plan to {}; apply exactly it with `mnpsync apply --plan {}`.", out.display(), out.display());
+        std::fs::write(out, bytes)
+            .with_context(|| format!("writing the plan to {}", out.display()))?;
+        eprintln!(
+            "Saved the plan to {}; apply exactly it with `mnpsync apply --plan {}`.",
+            out.display(),
+            out.display()
+        );
     }
     match args.format {
         PlanFormat::Text => print!("{}", report::plan_text(&plan, global.rate_limit, args.all)),

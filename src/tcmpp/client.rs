@@ -78,7 +78,12 @@ pub enum Decision {
 
 /// The retry decision: pure, from the error's class, the attempts made so far and whether the
 /// clock was already corrected once in this call.
-pub fn decide(class: Class, attempts_made: u32, clock_fixed: bool, policy: &RetryPolicy) -> Decision {
+pub fn decide(
+    class: Class,
+    attempts_made: u32,
+    clock_fixed: bool,
+    policy: &RetryPolicy,
+) -> Decision {
     match class {
         Class::Transient if attempts_made < policy.attempts => Decision::Backoff,
         Class::Clock if !clock_fixed => Decision::FixClock,
@@ -97,7 +102,9 @@ pub enum EndpointError {
     PlainHttp(String),
     #[error("endpoint {0} must use https (or http to a loopback host)")]
     Scheme(String),
-    #[error("endpoint {0} must be a bare origin like https://tcmpp.tencentcloudapi.com (no path, query or credentials)")]
+    #[error(
+        "endpoint {0} must be a bare origin like https://tcmpp.tencentcloudapi.com (no path, query or credentials)"
+    )]
     NotOrigin(String),
 }
 
@@ -205,6 +212,9 @@ pub struct RequestEvent<'a> {
     pub latency: Duration,
 }
 
+/// Asked right before each attempt is sent: `Some(reason)` withdraws the call.
+pub type Gate<'a> = dyn Fn() -> Option<String> + Send + Sync + 'a;
+
 /// Receives every [`RequestEvent`].
 pub type Observer = Arc<dyn Fn(&RequestEvent<'_>) + Send + Sync>;
 
@@ -299,8 +309,35 @@ impl Client {
         request: &CreateMnpApprovalRequest,
         region: Option<&str>,
     ) -> Result<Reply<CreateMnpApprovalData>, CallError> {
-        self.call(CREATE_MNP_APPROVAL, Some(request.apply_action), request, region)
-            .await
+        self.call(
+            CREATE_MNP_APPROVAL,
+            Some(request.apply_action),
+            request,
+            region,
+            None,
+        )
+        .await
+    }
+
+    /// [`Client::create_mnp_approval`], withdrawn before any attempt for which `gate` returns a
+    /// reason (checked after the rate limiter's wait, right before sending).
+    ///
+    /// # Errors
+    /// As [`Client::create_mnp_approval`]; [`ApiError::NotSent`] when withdrawn.
+    pub async fn create_mnp_approval_gated(
+        &self,
+        request: &CreateMnpApprovalRequest,
+        region: Option<&str>,
+        gate: &Gate<'_>,
+    ) -> Result<Reply<CreateMnpApprovalData>, CallError> {
+        self.call(
+            CREATE_MNP_APPROVAL,
+            Some(request.apply_action),
+            request,
+            region,
+            Some(gate),
+        )
+        .await
     }
 
     /// One page of `DescribeMNPApprovalList`.
@@ -312,7 +349,7 @@ impl Client {
         request: &DescribeMnpApprovalListRequest,
         region: Option<&str>,
     ) -> Result<Reply<DescribeMnpApprovalListData>, CallError> {
-        self.call(DESCRIBE_MNP_APPROVAL_LIST, None, request, region)
+        self.call(DESCRIBE_MNP_APPROVAL_LIST, None, request, region, None)
             .await
     }
 
@@ -359,7 +396,8 @@ impl Client {
         request: &ProcessMnpApprovalRequest,
         region: Option<&str>,
     ) -> Result<Reply<ProcessMnpApprovalData>, CallError> {
-        self.call(PROCESS_MNP_APPROVAL, None, request, region).await
+        self.call(PROCESS_MNP_APPROVAL, None, request, region, None)
+            .await
     }
 
     fn limiter(&self, action: &str) -> Arc<DefaultDirectRateLimiter> {
@@ -384,6 +422,7 @@ impl Client {
         apply_action: Option<ApplyAction>,
         request: &Req,
         region: Option<&str>,
+        gate: Option<&Gate<'_>>,
     ) -> Result<Reply<T>, CallError> {
         let payload = serde_json::to_vec(request).map_err(|e| CallError {
             error: ApiError::Decode {
@@ -399,6 +438,13 @@ impl Client {
         let mut clock_fixed = false;
         loop {
             limiter.until_ready().await;
+            if let Some(reason) = gate.and_then(|gate| gate()) {
+                return Err(CallError {
+                    error: ApiError::NotSent(reason),
+                    class: Class::Failed,
+                    attempts,
+                });
+            }
             attempts += 1;
             let (result, server_date) = self.send_once::<T>(action, &payload, region).await;
             let error = match result {
@@ -661,7 +707,10 @@ mod tests {
         assert_eq!(e.host, "127.0.0.1:9000");
         assert!(e.loopback);
         assert!(Endpoint::parse("http://localhost:1").unwrap().loopback);
-        assert_eq!(Endpoint::parse("http://[::1]:8080").unwrap().host, "[::1]:8080");
+        assert_eq!(
+            Endpoint::parse("http://[::1]:8080").unwrap().host,
+            "[::1]:8080"
+        );
         assert_eq!(
             Endpoint::parse("https://h.example:8443").unwrap().host,
             "h.example:8443"
@@ -690,7 +739,10 @@ mod tests {
             200,
             br#"{"Response":{"Data":{"Result":true},"RequestId":"r1"}}"#,
         );
-        assert_eq!(ok, Ok((CreateMnpApprovalData { result: true }, "r1".to_string())));
+        assert_eq!(
+            ok,
+            Ok((CreateMnpApprovalData { result: true }, "r1".to_string()))
+        );
         let err = parse_body::<CreateMnpApprovalData>(
             200,
             br#"{"Response":{"Error":{"Code":"FailedOperation.ExistMNPApprovalRecord","Message":"m"},"RequestId":"r2"}}"#,
@@ -711,13 +763,23 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(wrong.code(), "UnparseableResponse");
-        let unavailable = parse_body::<CreateMnpApprovalData>(503, b"Service Unavailable").unwrap_err();
-        assert_eq!(unavailable, ApiError::Http { status: 503, request_id: None });
+        let unavailable =
+            parse_body::<CreateMnpApprovalData>(503, b"Service Unavailable").unwrap_err();
+        assert_eq!(
+            unavailable,
+            ApiError::Http {
+                status: 503,
+                request_id: None
+            }
+        );
     }
 
     #[test]
     fn http_dates_parse() {
-        assert_eq!(httpdate_to_unix("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784111777));
+        assert_eq!(
+            httpdate_to_unix("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784111777)
+        );
         assert_eq!(httpdate_to_unix("garbage"), None);
     }
 }

@@ -284,7 +284,10 @@ mod tests {
         .unwrap();
         let env = env_of(&[]);
         let c = load_from(&env, Some(home.path()), None).unwrap();
-        assert_eq!((c.secret_id.as_str(), c.secret_key.expose()), ("AKIDdef", "defkey"));
+        assert_eq!(
+            (c.secret_id.as_str(), c.secret_key.expose()),
+            ("AKIDdef", "defkey")
+        );
         let env = env_of(&[(ENV_PROFILE, "ci")]);
         let c = load_from(&env, Some(home.path()), None).unwrap();
         assert_eq!(c.secret_id, "AKIDci");
@@ -294,7 +297,10 @@ mod tests {
         assert_eq!(c.secret_id, "AKIDdef");
         assert_eq!(
             c.source.to_string(),
-            format!("profile [default] of {}", home.path().join(".tencentcloud/credentials").display())
+            format!(
+                "profile [default] of {}",
+                home.path().join(".tencentcloud/credentials").display()
+            )
         );
     }
 
@@ -307,7 +313,10 @@ mod tests {
         let err = load_from(&env, None, None).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("credentials file {}: profile [default] has no secret_key", path.display())
+            format!(
+                "credentials file {}: profile [default] has no secret_key",
+                path.display()
+            )
         );
         let err = load_from(&env, None, Some("prod")).unwrap_err();
         assert!(err.to_string().ends_with("has no [prod] profile"), "{err}");

@@ -27,8 +27,15 @@ pub enum ApiError {
     /// The connection could not be made or broke before a response arrived.
     #[error("connection error: {0}")]
     Connection(String),
+    /// The call was not sent: the caller withdrew it after waiting for the rate limiter (an
+    /// earlier auth failure, or shutdown).
+    #[error("not sent: {0}")]
+    NotSent(String),
     /// The server answered 2xx with a body that is not a TCMPP response.
-    #[error("unparseable response body: {message}{}", request_id_suffix(request_id))]
+    #[error(
+        "unparseable response body: {message}{}",
+        request_id_suffix(request_id)
+    )]
     Decode {
         message: String,
         request_id: Option<String>,
@@ -52,6 +59,7 @@ impl ApiError {
             ApiError::Timeout(_) => "Timeout".to_string(),
             ApiError::Connection(_) => "ConnectionError".to_string(),
             ApiError::Decode { .. } => "UnparseableResponse".to_string(),
+            ApiError::NotSent(_) => "NotSent".to_string(),
         }
     }
 
@@ -62,7 +70,7 @@ impl ApiError {
             ApiError::Http { request_id, .. } | ApiError::Decode { request_id, .. } => {
                 request_id.as_deref()
             }
-            ApiError::Timeout(_) | ApiError::Connection(_) => None,
+            ApiError::Timeout(_) | ApiError::Connection(_) | ApiError::NotSent(_) => None,
         }
     }
 
@@ -126,6 +134,7 @@ pub fn classify(error: &ApiError, action: Option<ApplyAction>) -> Class {
         ApiError::Timeout(_) | ApiError::Connection(_) | ApiError::Decode { .. } => {
             return Class::Transient;
         }
+        ApiError::NotSent(_) => return Class::Failed,
     };
     let family = |prefix: &str| code == prefix || code.starts_with(&format!("{prefix}."));
     match (code, action) {
@@ -171,14 +180,46 @@ mod tests {
     #[test]
     fn table_row_by_row() {
         let rows: &[(&str, Option<ApplyAction>, Class)] = &[
-            ("FailedOperation.ExistMNPApprovalRecord", Some(Submit), Class::AlreadyInPlace),
-            ("FailedOperation.ExistMNPApprovalRecord", Some(Cancel), Class::Failed),
-            ("FailedOperation.ExistMNPApprovalRecord", None, Class::Failed),
-            ("InvalidParameterValue.MNPApprovalStatusError", Some(Cancel), Class::AlreadyCancelled),
-            ("InvalidParameterValue.MNPApprovalStatusError", Some(Submit), Class::RejectedInput),
-            ("InvalidParameterValue.MNPVersionIsNotPlatformPhase", Some(Submit), Class::Blocked),
-            ("FailedOperation.PackageAlreadyExpired", Some(Submit), Class::Blocked),
-            ("FailedOperation.MNPTeamNotAssociatedApplicationTeam", Some(Cancel), Class::Blocked),
+            (
+                "FailedOperation.ExistMNPApprovalRecord",
+                Some(Submit),
+                Class::AlreadyInPlace,
+            ),
+            (
+                "FailedOperation.ExistMNPApprovalRecord",
+                Some(Cancel),
+                Class::Failed,
+            ),
+            (
+                "FailedOperation.ExistMNPApprovalRecord",
+                None,
+                Class::Failed,
+            ),
+            (
+                "InvalidParameterValue.MNPApprovalStatusError",
+                Some(Cancel),
+                Class::AlreadyCancelled,
+            ),
+            (
+                "InvalidParameterValue.MNPApprovalStatusError",
+                Some(Submit),
+                Class::RejectedInput,
+            ),
+            (
+                "InvalidParameterValue.MNPVersionIsNotPlatformPhase",
+                Some(Submit),
+                Class::Blocked,
+            ),
+            (
+                "FailedOperation.PackageAlreadyExpired",
+                Some(Submit),
+                Class::Blocked,
+            ),
+            (
+                "FailedOperation.MNPTeamNotAssociatedApplicationTeam",
+                Some(Cancel),
+                Class::Blocked,
+            ),
             (
                 "FailedOperation.MNPTeamAssociatedApplicationTeamNotCreateApplication",
                 Some(Submit),
@@ -186,18 +227,38 @@ mod tests {
             ),
             ("InvalidParameter", Some(Submit), Class::RejectedInput),
             ("InvalidParameterValue", Some(Submit), Class::RejectedInput),
-            ("InvalidParameterValue.InvalidPlatformId", Some(Submit), Class::RejectedInput),
-            ("InvalidParameterValue.InvalidApplyAction", Some(Cancel), Class::RejectedInput),
+            (
+                "InvalidParameterValue.InvalidPlatformId",
+                Some(Submit),
+                Class::RejectedInput,
+            ),
+            (
+                "InvalidParameterValue.InvalidApplyAction",
+                Some(Cancel),
+                Class::RejectedInput,
+            ),
             ("MissingParameter", Some(Submit), Class::RejectedInput),
             ("UnknownParameter", None, Class::RejectedInput),
             ("AuthFailure.SignatureFailure", Some(Submit), Class::Auth),
             ("AuthFailure.SecretIdNotFound", None, Class::Auth),
-            ("AuthFailure.UnauthorizedOperation", Some(Cancel), Class::Auth),
+            (
+                "AuthFailure.UnauthorizedOperation",
+                Some(Cancel),
+                Class::Auth,
+            ),
             ("UnauthorizedOperation", Some(Submit), Class::Auth),
-            ("UnauthorizedOperation.NoPermission", Some(Submit), Class::Auth),
+            (
+                "UnauthorizedOperation.NoPermission",
+                Some(Submit),
+                Class::Auth,
+            ),
             ("AuthFailure.SignatureExpire", Some(Submit), Class::Clock),
             ("RequestLimitExceeded", Some(Submit), Class::Transient),
-            ("RequestLimitExceeded.UinLimitExceeded", None, Class::Transient),
+            (
+                "RequestLimitExceeded.UinLimitExceeded",
+                None,
+                Class::Transient,
+            ),
             ("InternalError", Some(Submit), Class::Transient),
             ("InternalError.DbError", Some(Cancel), Class::Transient),
             ("ServiceUnavailable", None, Class::Transient),
@@ -207,23 +268,58 @@ mod tests {
             ("AuthFailureX", None, Class::Failed),
         ];
         for (code, action, class) in rows {
-            assert_eq!(classify(&service(code), *action), *class, "{code} {action:?}");
+            assert_eq!(
+                classify(&service(code), *action),
+                *class,
+                "{code} {action:?}"
+            );
         }
     }
 
     #[test]
     fn transport_failures_are_transient() {
         let rows = [
-            (ApiError::Http { status: 503, request_id: None }, Class::Transient),
-            (ApiError::Http { status: 500, request_id: None }, Class::Transient),
-            (ApiError::Http { status: 429, request_id: None }, Class::Transient),
-            (ApiError::Http { status: 404, request_id: None }, Class::Failed),
-            (ApiError::Timeout(std::time::Duration::from_secs(1)), Class::Transient),
-            (ApiError::Connection("reset".into()), Class::Transient),
             (
-                ApiError::Decode { message: "x".into(), request_id: None },
+                ApiError::Http {
+                    status: 503,
+                    request_id: None,
+                },
                 Class::Transient,
             ),
+            (
+                ApiError::Http {
+                    status: 500,
+                    request_id: None,
+                },
+                Class::Transient,
+            ),
+            (
+                ApiError::Http {
+                    status: 429,
+                    request_id: None,
+                },
+                Class::Transient,
+            ),
+            (
+                ApiError::Http {
+                    status: 404,
+                    request_id: None,
+                },
+                Class::Failed,
+            ),
+            (
+                ApiError::Timeout(std::time::Duration::from_secs(1)),
+                Class::Transient,
+            ),
+            (ApiError::Connection("reset".into()), Class::Transient),
+            (
+                ApiError::Decode {
+                    message: "x".into(),
+                    request_id: None,
+                },
+                Class::Transient,
+            ),
+            (ApiError::NotSent("shutdown".into()), Class::Failed),
         ];
         for (error, class) in rows {
             assert_eq!(classify(&error, Some(Submit)), class, "{error:?}");
@@ -234,7 +330,14 @@ mod tests {
     fn codes_and_request_ids_are_kept() {
         assert_eq!(service("X.Y").code(), "X.Y");
         assert_eq!(service("X.Y").request_id(), Some("r"));
-        assert_eq!(ApiError::Http { status: 503, request_id: None }.code(), "HTTP503");
+        assert_eq!(
+            ApiError::Http {
+                status: 503,
+                request_id: None
+            }
+            .code(),
+            "HTTP503"
+        );
         assert_eq!(
             service("FailedOperation").to_string(),
             "FailedOperation: m (RequestId r)"

@@ -111,11 +111,19 @@ pub struct DescribeMnpApprovalListRequest {
     pub limit: i64,
     #[serde(rename = "PlatformId")]
     pub platform_id: String,
-    #[serde(rename = "ApprovalStatusList", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "ApprovalStatusList",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub approval_status_list: Option<Vec<i64>>,
     #[serde(rename = "Keyword", skip_serializing_if = "Option::is_none", default)]
     pub keyword: Option<String>,
-    #[serde(rename = "ApplicationId", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "ApplicationId",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub application_id: Option<String>,
     #[serde(rename = "TeamId", skip_serializing_if = "Option::is_none", default)]
     pub team_id: Option<String>,
@@ -223,7 +231,11 @@ pub struct ErrorBody {
 /// The `Response` object of every reply: either `Data` or `Error`, always a `RequestId`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponseBody<T> {
-    #[serde(rename = "Data", skip_serializing_if = "Option::is_none", default = "none")]
+    #[serde(
+        rename = "Data",
+        skip_serializing_if = "Option::is_none",
+        default = "none"
+    )]
     pub data: Option<T>,
     #[serde(rename = "Error", skip_serializing_if = "Option::is_none", default)]
     pub error: Option<ErrorBody>,
@@ -255,7 +267,11 @@ impl<T> Envelope<T> {
     }
 
     /// An error reply.
-    pub fn error(code: impl Into<String>, message: impl Into<String>, request_id: impl Into<String>) -> Self {
+    pub fn error(
+        code: impl Into<String>,
+        message: impl Into<String>,
+        request_id: impl Into<String>,
+    ) -> Self {
         Envelope {
             response: ResponseBody {
                 data: None,
@@ -289,8 +305,12 @@ mod tests {
     #[test]
     fn parses_success_and_error_shapes() {
         let ok: Envelope<CreateMnpApprovalData> =
-            serde_json::from_str(r#"{"Response":{"Data":{"Result":true},"RequestId":"r1"}}"#).unwrap();
-        assert_eq!(ok.response.data, Some(CreateMnpApprovalData { result: true }));
+            serde_json::from_str(r#"{"Response":{"Data":{"Result":true},"RequestId":"r1"}}"#)
+                .unwrap();
+        assert_eq!(
+            ok.response.data,
+            Some(CreateMnpApprovalData { result: true })
+        );
         assert_eq!(ok.response.request_id, "r1");
         let err: Envelope<CreateMnpApprovalData> = serde_json::from_str(
             r#"{"Response":{"Error":{"Code":"FailedOperation","Message":"m"},"RequestId":"r2"}}"#,

@@ -144,7 +144,10 @@ mod tests {
     }
 
     fn vectors() -> Vec<Vector> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tc3_vectors.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/tc3_vectors.json"
+        );
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
@@ -197,10 +200,37 @@ mod tests {
             timestamp: 1_700_000_000,
         };
         let s = signature("k", &base);
-        assert_ne!(s, signature("k", &Request { host: "127.0.0.1", ..base }));
-        assert_ne!(s, signature("k", &Request { payload: b"{ }", ..base }));
+        assert_ne!(
+            s,
+            signature(
+                "k",
+                &Request {
+                    host: "127.0.0.1",
+                    ..base
+                }
+            )
+        );
+        assert_ne!(
+            s,
+            signature(
+                "k",
+                &Request {
+                    payload: b"{ }",
+                    ..base
+                }
+            )
+        );
         assert_ne!(s, signature("k2", &base));
-        assert_ne!(s, signature("k", &Request { timestamp: 1_700_000_001, ..base }));
+        assert_ne!(
+            s,
+            signature(
+                "k",
+                &Request {
+                    timestamp: 1_700_000_001,
+                    ..base
+                }
+            )
+        );
     }
 
     #[test]
