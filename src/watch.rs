@@ -369,28 +369,35 @@ fn rejected_input(r: &ActionResult) -> bool {
     })
 }
 
-/// Why a prune must not run without `--force`, if it must not: the same guard as `apply`'s.
+/// Why a prune must not run without `--force`, if it must not: a deleted directory or a bad
+/// merge must not wipe a release. The same rules as `apply`'s guard.
 pub fn prune_refusal(plan: &Plan, limit: usize) -> Option<String> {
     let pruned = plan.actions().filter(|r| r.pruned).count();
     if pruned == 0 {
         return None;
     }
+    let declared = plan.resources.iter().filter(|r| !r.pruned).count();
     let pending = plan
         .resources
         .iter()
         .filter(|r| matches!(r.observed, Observed::Processing | Observed::Unknown))
         .count();
+    let check = "check that no manifest was deleted by mistake, or restart with --force";
     if pruned > limit {
-        return Some(format!(
-            "refusing to prune {pruned} versions (more than --prune-limit {limit}); check that no manifest directory was deleted by mistake, or restart with --force"
-        ));
+        Some(format!(
+            "refusing to prune {pruned} versions (more than --prune-limit {limit}); {check}"
+        ))
+    } else if declared == 0 {
+        Some(format!(
+            "refusing to prune {pruned} version(s): the manifests declare no version at all; {check}"
+        ))
+    } else if pruned >= 2 && pruned >= pending {
+        Some(format!(
+            "refusing to prune every pending version mnpsync manages ({pruned}); {check}"
+        ))
+    } else {
+        None
     }
-    if pruned >= pending {
-        return Some(format!(
-            "refusing to prune every pending version mnpsync manages ({pruned}); check that no manifest directory was deleted by mistake, or restart with --force"
-        ));
-    }
-    None
 }
 
 /// The keys whose platforms must be listed: every platform with at least one version not in a
@@ -531,11 +538,11 @@ struct FileWatcher {
     debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
     /// Per configured path: the root watched and the identity of the watched directory, to
     /// notice a symlink swapped (git-sync) or a directory deleted and recreated.
-    watched: Vec<(
-        PathBuf,
-        Option<(Root, Option<notify_debouncer_full::file_id::FileId>)>,
-    )>,
+    watched: Vec<(PathBuf, Option<Watched>)>,
 }
+
+/// What is watched for a path, and the identity of the watched directory.
+type Watched = (Root, Option<notify_debouncer_full::file_id::FileId>);
 
 impl FileWatcher {
     fn new(
@@ -602,7 +609,7 @@ impl FileWatcher {
     }
 }
 
-fn resolve(path: &Path) -> Option<(Root, Option<notify_debouncer_full::file_id::FileId>)> {
+fn resolve(path: &Path) -> Option<Watched> {
     let canonical = std::fs::canonicalize(path).ok()?;
     let root = if canonical.is_dir() {
         Root::Dir(canonical)
@@ -1031,13 +1038,12 @@ pub async fn run(
     drop(watch);
     let flushed = records.flush();
     health_stop.cancel();
-    if let Some(mut task) = health_task {
-        if tokio::time::timeout(Duration::from_secs(2), &mut task)
+    if let Some(mut task) = health_task
+        && tokio::time::timeout(Duration::from_secs(2), &mut task)
             .await
             .is_err()
-        {
-            task.abort();
-        }
+    {
+        task.abort();
     }
     flushed?;
     tracing::info!("stopped; records flushed, lock released");
@@ -1255,10 +1261,10 @@ impl Watch<'_> {
             true,
             commit.clone(),
         );
-        if let Some(limit) = self.options.prune_limit {
-            if let Some(reason) = prune_refusal(&plan, limit) {
-                return Reconciled::Refused { reason };
-            }
+        if let Some(limit) = self.options.prune_limit
+            && let Some(reason) = prune_refusal(&plan, limit)
+        {
+            return Reconciled::Refused { reason };
         }
         self.records.observe(&plan, &labels_of(&desired));
         if plan.has_changes() {
@@ -1954,7 +1960,17 @@ mod tests {
             planned(2, Observed::Processing, None, false),
         ]);
         assert_eq!(prune_refusal(&one, 10), None);
-        let all = plan_of(vec![planned(1, Observed::Processing, cancel, true)]);
+        let nothing_declared = plan_of(vec![planned(1, Observed::Processing, cancel, true)]);
+        assert!(
+            prune_refusal(&nothing_declared, 10)
+                .unwrap()
+                .contains("declare no version at all")
+        );
+        let all = plan_of(vec![
+            planned(1, Observed::Processing, cancel, true),
+            planned(2, Observed::Processing, cancel, true),
+            planned(3, Observed::Approved, None, false),
+        ]);
         assert!(
             prune_refusal(&all, 10)
                 .unwrap()

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -73,10 +73,14 @@ impl Setup {
 
     /// Starts `mnpsync watch manifests …` and waits for its health address.
     async fn watch(&self, extra: &[&str]) -> Watch {
-        let manifests = self.manifests();
+        self.watch_path(&self.manifests(), extra).await
+    }
+
+    /// Starts `mnpsync watch PATH …` and waits for its health address.
+    async fn watch_path(&self, path: &Path, extra: &[&str]) -> Watch {
         let mut args = vec![
             "watch",
-            manifests.to_str().unwrap(),
+            path.to_str().unwrap(),
             "--interval",
             "1s",
             "--debounce",
@@ -526,4 +530,45 @@ async fn a_concurrent_apply_on_the_same_state_directory_is_refused() {
         "stderr:\n{stderr}"
     );
     assert_eq!(creates(sim), vec![submitted(600)]);
+}
+
+/// git-sync publishes each revision as a new worktree and swaps a symlink to it atomically, then
+/// deletes the old worktree: the watch must follow the link and keep watching the new target.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_symlink_swapped_like_git_sync_does_is_followed() {
+    let setup = Setup::new(SimConfig::default()).await;
+    let git = setup.dir.path().join("git");
+    for (worktree, version) in [("a", 700), ("b", 701)] {
+        let dir = git.join(".worktrees").join(worktree).join("manifests");
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = format!("app-{version}");
+        std::fs::write(dir.join("app.yaml"), manifest(&name, version, "submitted")).unwrap();
+    }
+    std::os::unix::fs::symlink(".worktrees/a", git.join("repo")).unwrap();
+    let watch = setup.watch_path(&git.join("repo/manifests"), &[]).await;
+    let sim = setup.sim();
+    eventually("the start reconcile submits 700", &watch, || {
+        let done = creates(sim) == vec![submitted(700)];
+        async move { done }
+    })
+    .await;
+
+    std::os::unix::fs::symlink(".worktrees/b", git.join("repo.tmp")).unwrap();
+    std::fs::rename(git.join("repo.tmp"), git.join("repo")).unwrap();
+    std::fs::remove_dir_all(git.join(".worktrees/a")).unwrap();
+    eventually("the new revision submits 701", &watch, || {
+        let done = creates(sim) == vec![submitted(700), submitted(701)];
+        async move { done }
+    })
+    .await;
+
+    // The watch moved to the new worktree: a change there is seen too.
+    let file = git.join(".worktrees/b/manifests/app.yaml");
+    std::fs::write(&file, manifest("app-702", 702, "submitted")).unwrap();
+    eventually("an edit in the new worktree submits 702", &watch, || {
+        let done = creates(sim).contains(&submitted(702));
+        async move { done }
+    })
+    .await;
 }
