@@ -91,6 +91,81 @@ pub fn decide(
     }
 }
 
+/// What one attempt came to.
+pub enum Attempt<T> {
+    /// Sent: the result and the server's `Date` (unix seconds), if any.
+    Sent(Result<(T, String), ApiError>, Option<i64>),
+    /// Not sent: the gate withdrew the call.
+    Withdrawn(String),
+}
+
+/// Carries out the retry decisions: calls `attempt` until it succeeds or [`decide`] gives up,
+/// sleeping the policy's backoff between transient failures and calling `fix_clock` with the
+/// server's time before the one clock retry.
+///
+/// # Errors
+/// The last attempt's error, its class and the attempts made.
+pub async fn with_retries<T, F, Fut>(
+    policy: &RetryPolicy,
+    action: &str,
+    apply_action: Option<ApplyAction>,
+    mut attempt: F,
+    mut fix_clock: impl FnMut(i64),
+) -> Result<Reply<T>, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Attempt<T>>,
+{
+    let mut attempts = 0;
+    let mut clock_fixed = false;
+    loop {
+        let (result, server_date) = match attempt().await {
+            Attempt::Sent(result, server_date) => (result, server_date),
+            Attempt::Withdrawn(reason) => {
+                return Err(CallError {
+                    error: ApiError::NotSent(reason),
+                    class: Class::Failed,
+                    attempts,
+                });
+            }
+        };
+        attempts += 1;
+        let error = match result {
+            Ok((data, request_id)) => {
+                return Ok(Reply {
+                    data,
+                    request_id,
+                    attempts,
+                });
+            }
+            Err(error) => error,
+        };
+        let class = classify(&error, apply_action);
+        let give_up = |error| {
+            Err(CallError {
+                error,
+                class,
+                attempts,
+            })
+        };
+        match decide(class, attempts, clock_fixed, policy) {
+            Decision::Backoff => {
+                let wait = policy.backoff(attempts, &mut rand::rng());
+                tracing::debug!(action, code = %error.code(), attempts, ?wait, "retrying");
+                tokio::time::sleep(wait).await;
+            }
+            Decision::FixClock => match server_date {
+                Some(server) => {
+                    clock_fixed = true;
+                    fix_clock(server);
+                }
+                None => return give_up(error),
+            },
+            Decision::GiveUp => return give_up(error),
+        }
+    }
+}
+
 /// Why an endpoint is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
@@ -432,67 +507,32 @@ impl Client {
             class: Class::Failed,
             attempts: 0,
         })?;
-        let policy = self.inner.config.retry;
         let limiter = self.limiter(action);
-        let mut attempts = 0;
-        let mut clock_fixed = false;
-        loop {
+        let payload = &payload;
+        let attempt = || async {
             limiter.until_ready().await;
             if let Some(reason) = gate.and_then(|gate| gate()) {
-                return Err(CallError {
-                    error: ApiError::NotSent(reason),
-                    class: Class::Failed,
-                    attempts,
-                });
+                return Attempt::Withdrawn(reason);
             }
-            attempts += 1;
-            let (result, server_date) = self.send_once::<T>(action, &payload, region).await;
-            let error = match result {
-                Ok((data, request_id)) => {
-                    return Ok(Reply {
-                        data,
-                        request_id,
-                        attempts,
-                    });
-                }
-                Err(error) => error,
-            };
-            let class = classify(&error, apply_action);
-            match decide(class, attempts, clock_fixed, &policy) {
-                Decision::Backoff => {
-                    let wait = policy.backoff(attempts, &mut rand::rng());
-                    tracing::debug!(action, code = %error.code(), attempts, ?wait, "retrying");
-                    tokio::time::sleep(wait).await;
-                }
-                Decision::FixClock => {
-                    clock_fixed = true;
-                    match server_date {
-                        Some(server) => {
-                            let offset = server - unix_now();
-                            self.inner.clock_offset.store(offset, Ordering::Relaxed);
-                            tracing::warn!(
-                                offset_secs = offset,
-                                "local clock differs from the server's; correcting and retrying once"
-                            );
-                        }
-                        None => {
-                            return Err(CallError {
-                                error,
-                                class,
-                                attempts,
-                            });
-                        }
-                    }
-                }
-                Decision::GiveUp => {
-                    return Err(CallError {
-                        error,
-                        class,
-                        attempts,
-                    });
-                }
-            }
-        }
+            let (result, server_date) = self.send_once::<T>(action, payload, region).await;
+            Attempt::Sent(result, server_date)
+        };
+        let fix_clock = |server: i64| {
+            let offset = server - unix_now();
+            self.inner.clock_offset.store(offset, Ordering::Relaxed);
+            tracing::warn!(
+                offset_secs = offset,
+                "local clock differs from the server's; correcting and retrying once"
+            );
+        };
+        with_retries(
+            &self.inner.config.retry,
+            action,
+            apply_action,
+            attempt,
+            fix_clock,
+        )
+        .await
     }
 
     /// One signed HTTP exchange. Returns the result and the server's `Date` (unix seconds).
@@ -696,6 +736,134 @@ mod tests {
         ] {
             assert_eq!(decide(class, 1, false, &p), Decision::GiveUp, "{class:?}");
         }
+    }
+
+    fn service_error(code: &str) -> ApiError {
+        ApiError::Service {
+            code: code.into(),
+            message: "m".into(),
+            request_id: "r".into(),
+        }
+    }
+
+    /// Runs `with_retries` over scripted attempt results under paused time; returns the result,
+    /// how many attempts were made and how much (virtual) time passed.
+    async fn scripted(
+        script: Vec<Result<(bool, String), ApiError>>,
+        apply_action: Option<ApplyAction>,
+    ) -> (Result<Reply<bool>, CallError>, usize, Duration, Vec<i64>) {
+        let policy = RetryPolicy::default();
+        let script = std::sync::Mutex::new(script.into_iter());
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let clocks = std::sync::Mutex::new(Vec::new());
+        let started = tokio::time::Instant::now();
+        let result = with_retries(
+            &policy,
+            "CreateMNPApproval",
+            apply_action,
+            || {
+                made.fetch_add(1, Ordering::SeqCst);
+                let next = script.lock().unwrap().next().expect("script too short");
+                async move { Attempt::Sent(next, Some(1_000)) }
+            },
+            |server| clocks.lock().unwrap().push(server),
+        )
+        .await;
+        let elapsed = started.elapsed();
+        (
+            result,
+            made.into_inner(),
+            elapsed,
+            clocks.into_inner().unwrap(),
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_errors_back_off_within_the_policy_then_succeed() {
+        let busy = || Err(service_error("RequestLimitExceeded"));
+        let script = vec![busy(), busy(), busy(), Ok((true, "r9".to_string()))];
+        let (result, made, elapsed, clocks) = scripted(script, Some(ApplyAction::Submit)).await;
+        let reply = result.unwrap();
+        assert_eq!(
+            (reply.attempts, made, reply.request_id.as_str()),
+            (4, 4, "r9")
+        );
+        // Full jitter: three waits, each at most 250, 500 and 1000 ms.
+        assert!(elapsed <= Duration::from_millis(1750), "{elapsed:?}");
+        assert!(clocks.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_errors_give_up_after_five_attempts() {
+        let script = (0..5)
+            .map(|_| {
+                Err(ApiError::Http {
+                    status: 503,
+                    request_id: None,
+                })
+            })
+            .collect();
+        let (result, made, elapsed, _) = scripted(script, Some(ApplyAction::Submit)).await;
+        let error = result.unwrap_err();
+        assert_eq!(
+            (error.attempts, made, error.class),
+            (5, 5, Class::Transient)
+        );
+        assert_eq!(error.error.code(), "HTTP503");
+        assert!(
+            elapsed <= Duration::from_millis(250 + 500 + 1000 + 2000),
+            "{elapsed:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn converging_and_final_errors_are_not_retried() {
+        for (code, action, class) in [
+            (
+                "FailedOperation.ExistMNPApprovalRecord",
+                ApplyAction::Submit,
+                Class::AlreadyInPlace,
+            ),
+            (
+                "InvalidParameterValue.MNPApprovalStatusError",
+                ApplyAction::Cancel,
+                Class::AlreadyCancelled,
+            ),
+            (
+                "AuthFailure.SignatureFailure",
+                ApplyAction::Submit,
+                Class::Auth,
+            ),
+            (
+                "FailedOperation.PackageAlreadyExpired",
+                ApplyAction::Submit,
+                Class::Blocked,
+            ),
+            ("FailedOperation", ApplyAction::Submit, Class::Failed),
+        ] {
+            let (result, made, elapsed, _) =
+                scripted(vec![Err(service_error(code))], Some(action)).await;
+            let error = result.unwrap_err();
+            assert_eq!((error.class, error.attempts, made), (class, 1, 1), "{code}");
+            assert_eq!(elapsed, Duration::ZERO, "{code}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn signature_expire_fixes_the_clock_once() {
+        let expired = || Err(service_error("AuthFailure.SignatureExpire"));
+        let (result, made, elapsed, clocks) = scripted(
+            vec![expired(), Ok((true, "r".into()))],
+            Some(ApplyAction::Submit),
+        )
+        .await;
+        assert_eq!(result.unwrap().attempts, 2);
+        assert_eq!((made, clocks), (2, vec![1_000]));
+        assert_eq!(elapsed, Duration::ZERO, "the clock retry is immediate");
+        let (result, made, _, clocks) =
+            scripted(vec![expired(), expired()], Some(ApplyAction::Submit)).await;
+        assert_eq!(result.unwrap_err().class, Class::Clock);
+        assert_eq!((made, clocks.len()), (2, 1), "retried once only");
     }
 
     #[test]
