@@ -845,8 +845,14 @@ const MAX_DEPTH: usize = 32;
 /// Keys (which users control) only occur before the marker, so the last marker is ours. The
 /// suffix is absent exactly when the position is line 1 column 1.
 fn probe_pos(display: &str) -> Option<Pos> {
-    let start = display.rfind(PROBE)?;
-    let rest = &display[start + PROBE.len()..];
+    // The marker ends in a NUL; finding that byte from the end is a memrchr, far cheaper than a
+    // substring search set up anew for every scalar of every manifest.
+    let end = display.rfind('\u{0}')? + 1;
+    let start = end.checked_sub(PROBE.len())?;
+    if display.get(start..end)? != PROBE {
+        return None;
+    }
+    let rest = &display[end..];
     if rest.is_empty() {
         return Some(Pos::START);
     }
