@@ -82,7 +82,8 @@ pub struct WatchOptions {
     pub interval: Duration,
     /// Quiet time after a file event before reacting.
     pub debounce: Duration,
-    /// `git pull --ff-only` in the manifests' repository before each interval's reconcile.
+    /// `git pull --ff-only` in the manifests' repository before the first and each interval's
+    /// reconcile; a failed pull is logged and retried next interval.
     pub git_pull: bool,
     /// Cancel versions mnpsync submitted that no manifest declares any more.
     pub prune: bool,
@@ -986,8 +987,10 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), WatchError> {
     options.check()?;
-    let _lock = Lock::acquire(state_dir)?;
+    let lock = Lock::acquire(state_dir)?;
     let records = Records::open(state_dir)?;
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let files = FileWatcher::new(options.debounce, events_tx)?;
     let status = Arc::new(Status {
         health: Mutex::new(HealthState::default()),
         interval: options.interval,
@@ -1013,8 +1016,6 @@ pub async fn run(
         }
         None => None,
     };
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let files = FileWatcher::new(options.debounce, events_tx)?;
     tracing::info!(
         paths = %options.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
         interval = %humantime::format_duration(options.interval),
@@ -1046,6 +1047,7 @@ pub async fn run(
         task.abort();
     }
     flushed?;
+    drop(lock);
     tracing::info!("stopped; records flushed, lock released");
     Ok(())
 }

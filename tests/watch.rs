@@ -13,6 +13,7 @@ use mnpsync::record::{Event, Lock, read_journal};
 use mnpsync::sim::{Sim, SimConfig, SimHandle, spawn};
 use mnpsync::tcmpp::model::{ApplyAction, CreateMnpApprovalRequest};
 use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint};
+use tokio_util::sync::CancellationToken;
 
 const PLATFORM: &str = "TWATCH0000000000001";
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -22,6 +23,8 @@ const POLL: Duration = Duration::from_millis(20);
 struct Setup {
     sim: SimHandle,
     dir: tempfile::TempDir,
+    /// The endpoint the child uses; the simulator's unless a test points it elsewhere.
+    endpoint: String,
 }
 
 impl Setup {
@@ -31,7 +34,8 @@ impl Setup {
         for sub in ["manifests", "home", "state"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
-        Setup { sim, dir }
+        let endpoint = sim.url.clone();
+        Setup { sim, dir, endpoint }
     }
 
     fn manifests(&self) -> PathBuf {
@@ -55,7 +59,7 @@ impl Setup {
             .current_dir(self.dir.path())
             .env("TENCENTCLOUD_SECRET_ID", &config.secret_id)
             .env("TENCENTCLOUD_SECRET_KEY", &config.secret_key)
-            .env("MNPSYNC_ENDPOINT", &self.sim.url)
+            .env("MNPSYNC_ENDPOINT", &self.endpoint)
             .env("MNPSYNC_STATE_DIR", self.state())
             .env("HOME", self.dir.path().join("home"));
         for var in [
@@ -573,4 +577,63 @@ async fn a_symlink_swapped_like_git_sync_does_is_followed() {
         async move { done }
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_outage_is_reported_and_recovered_from() {
+    let mut setup = Setup::new(SimConfig::default()).await;
+    // A loopback port where nothing listens yet: the API is down.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    setup.endpoint = format!("http://{addr}");
+    setup.write("app.yaml", &manifest("app-800", 800, "submitted"));
+    let watch = setup.watch(&[]).await;
+    let metrics_url = format!("{}/metrics", watch.health);
+    eventually("a failed reconcile is counted", &watch, || {
+        let url = metrics_url.clone();
+        async move {
+            get(&url)
+                .await
+                .1
+                .contains(r#"mnpsync_reconciles_total{result="error"}"#)
+        }
+    })
+    .await;
+    let (status, body) = get(&format!("{}/healthz", watch.health)).await;
+    assert_eq!(status, 503);
+    assert!(
+        body.contains("no reconcile finished yet; last error: refresh failed"),
+        "{body}"
+    );
+    assert!(get(&metrics_url).await.1.contains(
+        r#"mnpsync_api_requests_total{action="DescribeMNPApprovalList",code="ConnectionError"}"#
+    ));
+
+    // The API comes back on the same address; the backoff retries find it.
+    let config = SimConfig::default();
+    let sim = Sim::new(config);
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let stop = CancellationToken::new();
+    let server = tokio::spawn(sim.clone().serve(listener, stop.clone().cancelled_owned()));
+    eventually("the recovered API gets the submit", &watch, || {
+        let done = creates(&sim) == vec![submitted(800)];
+        async move { done }
+    })
+    .await;
+    let healthz = format!("{}/healthz", watch.health);
+    eventually("healthz recovers", &watch, || {
+        let url = healthz.clone();
+        async move { get(&url).await.0 == 200 }
+    })
+    .await;
+    assert!(
+        get(&metrics_url)
+            .await
+            .1
+            .contains("mnpsync_consecutive_failures 0")
+    );
+    stop.cancel();
+    let _ = server.await;
 }
