@@ -145,7 +145,7 @@ async fn main() -> anyhow::Result<()> {
     options.interval = Duration::from_secs(3600);
     let shutdown = CancellationToken::new();
     let state_dir = scratch.path().join("state");
-    // Driven in this task rather than spawned: `watch::run` is not `Send` yet (see its docs).
+    // Watch and measurement run side by side in this task.
     let watching = watch::run(client, &state_dir, options, metrics, shutdown.clone());
     let measuring = async {
         let measured = measure(&sim.sim, &file, &args).await;

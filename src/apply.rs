@@ -339,8 +339,10 @@ pub async fn apply(
     for phase in [ApplyAction::Cancel, ApplyAction::Submit] {
         let actions: Vec<&PlannedResource> =
             plan.actions().filter(|r| r.action == Some(phase)).collect();
-        let mut stream = futures::stream::iter(actions)
-            .map(|r| {
+        // Indices rather than borrowed items keep the future `Send`.
+        let mut stream = futures::stream::iter(0..actions.len())
+            .map(|i| {
+                let r = actions[i];
                 execute_one(
                     client, r, records, run, options, shutdown, &auth_stop, &stopped, &pending,
                 )
@@ -534,4 +536,46 @@ async fn execute_one(
         .append(&line(Event::Outcome, Some(&result)))?;
     records.record_outcome(&result, &run.commit, &r.region);
     Ok(Some(result))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// `watch` and library users spawn applies on a multi-threaded runtime.
+    #[test]
+    fn apply_future_is_send() {
+        let config = crate::tcmpp::ClientConfig::new(
+            crate::tcmpp::Endpoint::parse("http://127.0.0.1:1").unwrap(),
+        );
+        let client = Client::new(crate::tcmpp::Credentials::new("a", "b", "test"), config).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let records = Records::open(dir.path()).unwrap();
+        let plan = crate::plan::plan(
+            &crate::manifest::Desired::default(),
+            &BTreeMap::new(),
+            &[],
+            &crate::plan::PlanOptions::default(),
+            false,
+            None,
+        );
+        let run = RunInfo::new(None);
+        let shutdown = CancellationToken::new();
+        let on_result = |_: &ActionResult| {};
+        let future = apply(
+            &client,
+            &plan,
+            &records,
+            &run,
+            ApplyOptions::default(),
+            &shutdown,
+            &on_result,
+        );
+        assert_send(&future);
+        let keys = BTreeMap::new();
+        let refresh = crate::reconcile::refresh(&client, &keys);
+        assert_send(&refresh);
+    }
 }

@@ -317,6 +317,38 @@ pub fn observed_after(action: ApplyAction) -> Observed {
     }
 }
 
+/// Why a prune must not run without `--force`, if it must not: a deleted directory or a bad merge
+/// must not wipe a release. Refused: more than `limit` prune cancels; any prune cancel when the
+/// (selected) manifests declare nothing; two or more prune cancels that are every pending version.
+pub fn prune_refusal(plan: &Plan, limit: usize) -> Option<String> {
+    let pruned = plan.actions().filter(|r| r.pruned).count();
+    if pruned == 0 {
+        return None;
+    }
+    let declared = plan.resources.iter().filter(|r| !r.pruned).count();
+    let pending = plan
+        .resources
+        .iter()
+        .filter(|r| matches!(r.observed, Observed::Processing | Observed::Unknown))
+        .count();
+    let check = "check that no manifest was deleted by mistake, then pass --force";
+    if pruned > limit {
+        Some(format!(
+            "refusing to prune {pruned} versions (more than --prune-limit {limit}); {check}"
+        ))
+    } else if declared == 0 {
+        Some(format!(
+            "refusing to prune {pruned} version(s): the manifests declare no version at all; {check}"
+        ))
+    } else if pruned >= 2 && pruned >= pending {
+        Some(format!(
+            "refusing to prune every pending version mnpsync manages ({pruned}); {check}"
+        ))
+    } else {
+        None
+    }
+}
+
 /// A plan saved by `plan --out` for `apply --plan`: the plan plus the digest of the manifests it
 /// was made from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -575,6 +607,77 @@ mod tests {
         assert_eq!(json["summary"]["submit"], 1);
         let back: Plan = serde_json::from_value(json).unwrap();
         assert_eq!(back, p);
+    }
+
+    fn planned(
+        v: i64,
+        observed: Observed,
+        action: Option<ApplyAction>,
+        pruned: bool,
+    ) -> PlannedResource {
+        PlannedResource {
+            key: Key::new("P", v),
+            name: format!("n{v}"),
+            source: "s".into(),
+            platform_id: "P".into(),
+            mnp_version_id: v,
+            region: None,
+            desired: if action == Some(ApplyAction::Cancel) {
+                Approval::Cancelled
+            } else {
+                Approval::Submitted
+            },
+            observed,
+            action,
+            reason: String::new(),
+            attention: None,
+            pruned,
+        }
+    }
+
+    fn plan_of(resources: Vec<PlannedResource>) -> Plan {
+        let summary = summarize(&resources);
+        Plan {
+            format_version: FORMAT_VERSION,
+            commit: None,
+            refreshed: true,
+            resources,
+            summary,
+        }
+    }
+
+    #[test]
+    fn prune_guard_refuses_mass_or_total_prunes() {
+        let cancel = Some(ApplyAction::Cancel);
+        let one = plan_of(vec![
+            planned(1, Observed::Processing, cancel, true),
+            planned(2, Observed::Processing, None, false),
+        ]);
+        assert_eq!(prune_refusal(&one, 10), None);
+        let nothing_declared = plan_of(vec![planned(1, Observed::Processing, cancel, true)]);
+        assert!(
+            prune_refusal(&nothing_declared, 10)
+                .unwrap()
+                .contains("declare no version at all")
+        );
+        let all = plan_of(vec![
+            planned(1, Observed::Processing, cancel, true),
+            planned(2, Observed::Processing, cancel, true),
+            planned(3, Observed::Approved, None, false),
+        ]);
+        assert!(
+            prune_refusal(&all, 10)
+                .unwrap()
+                .contains("every pending version")
+        );
+        let many = plan_of(
+            (1..=3)
+                .map(|v| planned(v, Observed::Processing, cancel, true))
+                .chain((4..=9).map(|v| planned(v, Observed::Processing, None, false)))
+                .collect(),
+        );
+        assert!(prune_refusal(&many, 2).unwrap().contains("--prune-limit 2"));
+        assert_eq!(prune_refusal(&many, 3), None);
     }
 
     fn arb_observed() -> impl Strategy<Value = Observed> {

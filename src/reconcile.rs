@@ -56,23 +56,27 @@ pub async fn refresh(
     client: &Client,
     keys: &BTreeMap<Key, Option<String>>,
 ) -> Result<BTreeMap<Key, Observed>, (String, CallError)> {
-    let mut platforms: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    // Owned values keep the future `Send` (borrowed ones inside the stream's closure are not
+    // provably so), which lets callers spawn a reconcile.
+    let mut platforms: BTreeMap<String, Option<String>> = BTreeMap::new();
     for (key, region) in keys {
-        let entry = platforms.entry(key.platform_id.as_str()).or_insert(None);
+        let entry = platforms.entry(key.platform_id.clone()).or_insert(None);
         if entry.is_none() {
-            *entry = region.as_deref();
+            entry.clone_from(region);
         }
     }
     let mut listings = futures::stream::iter(platforms)
         .map(|(platform, region)| async move {
-            let records = client.list_approvals(platform, None, region).await;
+            let records = client
+                .list_approvals(&platform, None, region.as_deref())
+                .await;
             (platform, records)
         })
         .buffer_unordered(REFRESH_CONCURRENCY);
     let mut seen = BTreeMap::new();
     while let Some((platform, records)) = listings.next().await {
-        let records = records.map_err(|e| (platform.to_string(), e))?;
-        seen.extend(observe_records(platform, &records));
+        let records = records.map_err(|e| (platform.clone(), e))?;
+        seen.extend(observe_records(&platform, &records));
     }
     Ok(keys
         .keys()

@@ -44,7 +44,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::apply::{ActionResult, ApplyOptions, ApplyReport, Records, RunInfo, apply};
 use crate::manifest::{self, Desired, Key, ManifestErrors, Selector};
-use crate::plan::{Observed, Plan, PlanOptions, plan};
+use crate::plan::{Observed, Plan, PlanOptions, plan, prune_refusal};
 use crate::reconcile::{git_commit, labels_of, prune_candidates, refresh};
 use crate::record::{Lock, Outcome, RecordError};
 use crate::report;
@@ -368,37 +368,6 @@ fn rejected_input(r: &ActionResult) -> bool {
         };
         classify(&error, Some(r.action)) == Class::RejectedInput
     })
-}
-
-/// Why a prune must not run without `--force`, if it must not: a deleted directory or a bad
-/// merge must not wipe a release. The same rules as `apply`'s guard.
-pub fn prune_refusal(plan: &Plan, limit: usize) -> Option<String> {
-    let pruned = plan.actions().filter(|r| r.pruned).count();
-    if pruned == 0 {
-        return None;
-    }
-    let declared = plan.resources.iter().filter(|r| !r.pruned).count();
-    let pending = plan
-        .resources
-        .iter()
-        .filter(|r| matches!(r.observed, Observed::Processing | Observed::Unknown))
-        .count();
-    let check = "check that no manifest was deleted by mistake, or restart with --force";
-    if pruned > limit {
-        Some(format!(
-            "refusing to prune {pruned} versions (more than --prune-limit {limit}); {check}"
-        ))
-    } else if declared == 0 {
-        Some(format!(
-            "refusing to prune {pruned} version(s): the manifests declare no version at all; {check}"
-        ))
-    } else if pruned >= 2 && pruned >= pending {
-        Some(format!(
-            "refusing to prune every pending version mnpsync manages ({pruned}); {check}"
-        ))
-    } else {
-        None
-    }
 }
 
 /// The keys whose platforms must be listed: every platform with at least one version not in a
@@ -972,9 +941,7 @@ struct Valid {
 /// and as a plain line on stderr (for scripts). Build `client` with
 /// `Client::observed(…, Some(metrics.observer()))` to get request metrics.
 ///
-/// The returned future is not `Send` yet: rustc cannot prove it through the streams inside
-/// [`apply`] and [`refresh`] (closures over borrowed items). Drive it with `block_on`, `join!` or
-/// `select!` rather than `tokio::spawn`.
+/// The returned future is `Send`: it may be spawned on a multi-threaded runtime.
 ///
 /// # Errors
 /// Only at start: bad options, the lock held by another process or unusable records, the health
@@ -1595,8 +1562,23 @@ async fn metrics_text(AxumState(status): AxumState<Arc<Status>>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Approval;
-    use crate::plan::PlannedResource;
+
+    #[test]
+    fn run_future_is_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        let config = crate::tcmpp::ClientConfig::new(
+            crate::tcmpp::Endpoint::parse("http://127.0.0.1:1").unwrap(),
+        );
+        let client = Client::new(crate::tcmpp::Credentials::new("a", "b", "test"), config).unwrap();
+        let future = run(
+            client,
+            Path::new("unused"),
+            WatchOptions::new(vec![]),
+            Metrics::new(),
+            CancellationToken::new(),
+        );
+        assert_send(&future);
+    }
     use crate::tcmpp::model::ApplyAction;
     use notify::event::{AccessKind, CreateKind, DataChange, RenameMode};
 
@@ -1920,72 +1902,6 @@ mod tests {
             let report = apply_report(vec![result(*outcome, *code)], *stopped);
             assert_eq!(needs_retry(&report), *expected, "{outcome:?} {code:?}");
         }
-    }
-
-    fn planned(
-        version: i64,
-        observed: Observed,
-        action: Option<ApplyAction>,
-        pruned: bool,
-    ) -> PlannedResource {
-        PlannedResource {
-            key: Key::new("P", version),
-            name: format!("v{version}"),
-            source: "state".into(),
-            platform_id: "P".into(),
-            mnp_version_id: version,
-            region: None,
-            desired: Approval::Cancelled,
-            observed,
-            action,
-            reason: String::new(),
-            attention: None,
-            pruned,
-        }
-    }
-
-    fn plan_of(resources: Vec<PlannedResource>) -> Plan {
-        Plan {
-            format_version: 1,
-            commit: None,
-            refreshed: true,
-            resources,
-            summary: Default::default(),
-        }
-    }
-
-    #[test]
-    fn prune_guard_refuses_mass_or_total_prunes() {
-        let cancel = Some(ApplyAction::Cancel);
-        let one = plan_of(vec![
-            planned(1, Observed::Processing, cancel, true),
-            planned(2, Observed::Processing, None, false),
-        ]);
-        assert_eq!(prune_refusal(&one, 10), None);
-        let nothing_declared = plan_of(vec![planned(1, Observed::Processing, cancel, true)]);
-        assert!(
-            prune_refusal(&nothing_declared, 10)
-                .unwrap()
-                .contains("declare no version at all")
-        );
-        let all = plan_of(vec![
-            planned(1, Observed::Processing, cancel, true),
-            planned(2, Observed::Processing, cancel, true),
-            planned(3, Observed::Approved, None, false),
-        ]);
-        assert!(
-            prune_refusal(&all, 10)
-                .unwrap()
-                .contains("every pending version")
-        );
-        let many = plan_of(
-            (1..=3)
-                .map(|v| planned(v, Observed::Processing, cancel, true))
-                .chain((4..=9).map(|v| planned(v, Observed::Processing, None, false)))
-                .collect(),
-        );
-        assert!(prune_refusal(&many, 2).unwrap().contains("--prune-limit 2"));
-        assert_eq!(prune_refusal(&many, 3), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use clap::Args;
 
 use mnpsync::apply::{ActionResult, ApplyOptions, Records, RunInfo, apply};
 use mnpsync::manifest::Selector;
-use mnpsync::plan::{Observed, Plan, PlanOptions, SavedPlan};
+use mnpsync::plan::{PlanOptions, SavedPlan, prune_refusal};
 use mnpsync::reconcile::{PlanRequest, labels_of, make_plan, prune_candidates, refresh};
 use mnpsync::record::Lock;
 use mnpsync::report;
@@ -48,37 +48,6 @@ pub struct ApplyArgs {
     /// Only manifests whose labels match, e.g. team=payments,tier=gold.
     #[arg(long, value_parser = parse_selector)]
     pub selector: Option<Selector>,
-}
-
-/// Why a prune is refused without `--force`, if it is: a deleted directory or a bad merge must
-/// not wipe a release.
-pub fn prune_guard(plan: &Plan, limit: usize) -> Option<String> {
-    let pruned = plan.actions().filter(|r| r.pruned).count();
-    if pruned == 0 {
-        return None;
-    }
-    let declared = plan.resources.iter().filter(|r| !r.pruned).count();
-    let pending = plan
-        .resources
-        .iter()
-        .filter(|r| matches!(r.observed, Observed::Processing | Observed::Unknown))
-        .count();
-    let check = "check that no manifest was deleted by mistake, then pass --force";
-    if pruned > limit {
-        Some(format!(
-            "refusing to prune {pruned} versions (more than --prune-limit {limit}); {check}"
-        ))
-    } else if declared == 0 {
-        Some(format!(
-            "refusing to prune {pruned} version(s): the manifests declare no version at all; {check}"
-        ))
-    } else if pruned >= 2 && pruned >= pending {
-        Some(format!(
-            "refusing to prune every pending version mnpsync manages ({pruned}); {check}"
-        ))
-    } else {
-        None
-    }
 }
 
 pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> {
@@ -159,11 +128,11 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
             (planned.plan, None)
         }
     };
-    if !args.force {
-        if let Some(why) = prune_guard(&plan, args.prune_limit) {
-            eprintln!("error: {why}");
-            return Ok(ExitCode::FAILURE);
-        }
+    if !args.force
+        && let Some(why) = prune_refusal(&plan, args.prune_limit)
+    {
+        eprintln!("error: {why}");
+        return Ok(ExitCode::FAILURE);
     }
     records.observe(&plan, &labels_of(&all));
 
