@@ -317,6 +317,9 @@ pub fn observed_after(action: ApplyAction) -> Observed {
     }
 }
 
+/// `--prune-limit`'s default: the most versions a prune may cancel without `--force`.
+pub const DEFAULT_PRUNE_LIMIT: usize = 10;
+
 /// Why a prune must not run without `--force`, if it must not: a deleted directory or a bad merge
 /// must not wipe a release. Refused: more than `limit` prune cancels; any prune cancel when the
 /// (selected) manifests declare nothing; two or more prune cancels that are every pending version.

@@ -65,8 +65,6 @@ pub const RETRY_BASE: Duration = Duration::from_secs(1);
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// A `git pull` that takes longer is abandoned (and retried next interval).
 const GIT_PULL_TIMEOUT: Duration = Duration::from_secs(60);
-/// Default `--prune-limit`.
-pub const DEFAULT_PRUNE_LIMIT: usize = 10;
 
 // ---------------------------------------------------------------------------------------------
 // Options and errors
@@ -106,7 +104,7 @@ impl WatchOptions {
             debounce: DEFAULT_DEBOUNCE,
             git_pull: false,
             prune: false,
-            prune_limit: Some(DEFAULT_PRUNE_LIMIT),
+            prune_limit: Some(crate::plan::DEFAULT_PRUNE_LIMIT),
             selector: Selector::default(),
             plan: PlanOptions::default(),
             health_addr: None,

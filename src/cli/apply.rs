@@ -14,7 +14,9 @@ use mnpsync::reconcile::{PlanRequest, labels_of, make_plan, prune_candidates, re
 use mnpsync::record::Lock;
 use mnpsync::report;
 
-use super::common::{client, commit_of, load_manifests, paths_or_default, shutdown_on_signals};
+use super::common::{
+    PruneArgs, client, commit_of, load_manifests, paths_or_default, shutdown_on_signals,
+};
 use super::plan::parse_selector;
 use super::{Global, OutputFormat};
 
@@ -33,15 +35,8 @@ pub struct ApplyArgs {
     /// Plan from the state file instead of listing approvals.
     #[arg(long)]
     pub no_refresh: bool,
-    /// Cancel versions mnpsync submitted that no manifest declares any more.
-    #[arg(long)]
-    pub prune: bool,
-    /// Refuse a prune that cancels more than this many versions (without --force).
-    #[arg(long, default_value_t = 10)]
-    pub prune_limit: usize,
-    /// Allow a prune beyond --prune-limit or one that cancels every pending version.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub prune: PruneArgs,
     /// Submit again versions the reviewer rejected.
     #[arg(long)]
     pub resubmit_rejected: bool,
@@ -103,7 +98,7 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
         }
         None => {
             let selector = args.selector.clone().unwrap_or_default();
-            if args.prune && !args.force && all.select(&selector).resources.is_empty() {
+            if args.prune.prune && !args.prune.force && all.select(&selector).resources.is_empty() {
                 let candidates = prune_candidates(&all, &state, &selector);
                 if !candidates.is_empty() {
                     eprintln!(
@@ -115,7 +110,7 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
             }
             let request = PlanRequest {
                 refresh: !args.no_refresh,
-                prune: args.prune,
+                prune: args.prune.prune,
                 selector: args.selector.clone().unwrap_or_default(),
                 options: PlanOptions {
                     resubmit_rejected: args.resubmit_rejected,
@@ -128,8 +123,8 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
             (planned.plan, None)
         }
     };
-    if !args.force
-        && let Some(why) = prune_refusal(&plan, args.prune_limit)
+    if !args.prune.force
+        && let Some(why) = prune_refusal(&plan, args.prune.prune_limit)
     {
         eprintln!("error: {why}");
         return Ok(ExitCode::FAILURE);

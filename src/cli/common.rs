@@ -4,8 +4,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use clap::Args;
 
 use mnpsync::manifest::{self, Desired};
+use mnpsync::plan::DEFAULT_PRUNE_LIMIT;
+use mnpsync::tcmpp::client::Observer;
 use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint, credentials};
 
 use super::Global;
@@ -48,10 +51,29 @@ pub fn client_config(global: &Global) -> anyhow::Result<ClientConfig> {
 
 /// A client with credentials from the environment or profile file.
 pub fn client(global: &Global) -> anyhow::Result<Client> {
+    observed_client(global, None)
+}
+
+/// [`client`], reporting every HTTP exchange to `observer` (watch's metrics).
+pub fn observed_client(global: &Global, observer: Option<Observer>) -> anyhow::Result<Client> {
     let config = client_config(global)?;
     let credentials: Credentials = credentials::load(global.profile.as_deref())?;
     tracing::debug!(source = %credentials.source, secret_id = %credentials.masked_id(), "credentials");
-    Ok(Client::new(credentials, config)?)
+    Ok(Client::observed(credentials, config, observer)?)
+}
+
+/// `--prune` and its guard, shared by `apply` and `watch`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Cancel versions mnpsync submitted that no manifest declares any more.
+    #[arg(long)]
+    pub prune: bool,
+    /// Refuse a prune that cancels more than this many versions (without --force).
+    #[arg(long, default_value_t = DEFAULT_PRUNE_LIMIT)]
+    pub prune_limit: usize,
+    /// Allow a prune beyond --prune-limit, of every pending version, or with no manifest left.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// The commit of the manifests' repository (the first path's).

@@ -11,10 +11,9 @@ use clap::Args;
 use mnpsync::apply::ApplyOptions;
 use mnpsync::manifest::Selector;
 use mnpsync::plan::PlanOptions;
-use mnpsync::tcmpp::{Client, credentials};
 use mnpsync::watch::{self, Metrics, WatchOptions};
 
-use super::common::{client_config, paths_or_default, shutdown_on_signals};
+use super::common::{PruneArgs, observed_client, paths_or_default, shutdown_on_signals};
 use super::plan::parse_selector;
 use super::{Global, parse_duration};
 
@@ -31,15 +30,8 @@ pub struct WatchArgs {
     /// Run `git pull --ff-only` in the manifests' repository before each interval's reconcile.
     #[arg(long)]
     pub git_pull: bool,
-    /// Cancel versions mnpsync submitted that no manifest declares any more.
-    #[arg(long)]
-    pub prune: bool,
-    /// Refuse a reconcile whose prune cancels more than this many versions (without --force).
-    #[arg(long, default_value_t = watch::DEFAULT_PRUNE_LIMIT)]
-    pub prune_limit: usize,
-    /// Allow a prune beyond --prune-limit or one that cancels every pending version.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub prune: PruneArgs,
     /// Submit again versions the reviewer rejected.
     #[arg(long)]
     pub resubmit_rejected: bool,
@@ -61,27 +53,15 @@ pub fn parse_health_addr(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("{text:?} is not an address like 127.0.0.1:8080 or :8080"))
 }
 
-/// A client like every command's, reporting each HTTP exchange to `metrics`.
-fn observed_client(global: &Global, metrics: &Metrics) -> anyhow::Result<Client> {
-    let config = client_config(global)?;
-    let credentials = credentials::load(global.profile.as_deref())?;
-    tracing::debug!(source = %credentials.source, secret_id = %credentials.masked_id(), "credentials");
-    Ok(Client::observed(
-        credentials,
-        config,
-        Some(metrics.observer()),
-    )?)
-}
-
 pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> {
     let metrics = Metrics::new();
-    let client = observed_client(global, &metrics)?;
+    let client = observed_client(global, Some(metrics.observer()))?;
     let options = WatchOptions {
         interval: args.interval,
         debounce: args.debounce,
         git_pull: args.git_pull,
-        prune: args.prune,
-        prune_limit: (!args.force).then_some(args.prune_limit),
+        prune: args.prune.prune,
+        prune_limit: (!args.prune.force).then_some(args.prune.prune_limit),
         selector: args.selector.unwrap_or_default(),
         plan: PlanOptions {
             resubmit_rejected: args.resubmit_rejected,
