@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
 use crate::manifest::Key;
@@ -213,37 +212,51 @@ impl Records {
 /// The versions with a processing approval on one platform, or why listing them failed.
 type Pending = Result<BTreeSet<i64>, String>;
 
-/// Caches, per platform and per run, the versions with a processing approval.
+/// Lists a platform's processing approvals for the `ExistMNPApprovalRecord` check, sharing each
+/// listing among the actions it can answer: one taken after their call ended. A listing from
+/// before a call may miss the approval that call itself made (its first reply lost, the retry
+/// answered `ExistMNPApprovalRecord`), which would turn `already_in_place` into a false `blocked`.
 #[derive(Default)]
 struct PendingCache {
-    cells: Mutex<HashMap<String, Arc<OnceCell<Pending>>>>,
+    cells: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<(Instant, Pending)>>>>>,
 }
 
 impl PendingCache {
-    async fn pending(&self, client: &Client, key: &Key, region: Option<&str>) -> Pending {
+    async fn pending(
+        &self,
+        client: &Client,
+        key: &Key,
+        region: Option<&str>,
+        since: Instant,
+    ) -> Pending {
         let cell = {
             let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
             cells.entry(key.platform_id.clone()).or_default().clone()
         };
-        cell.get_or_init(|| async {
-            client
-                .list_approvals(
-                    &key.platform_id,
-                    Some(vec![ApprovalStatus::Processing.code()]),
-                    region,
-                )
-                .await
-                .map(|records| {
-                    records
-                        .iter()
-                        .filter(|r| r.status() == Some(ApprovalStatus::Processing))
-                        .filter_map(|r| r.mnp_version_id)
-                        .collect()
-                })
-                .map_err(|e| e.error.to_string())
-        })
-        .await
-        .clone()
+        let mut listing = cell.lock().await;
+        if let Some((taken, pending)) = listing.as_ref()
+            && *taken >= since
+        {
+            return pending.clone();
+        }
+        let taken = Instant::now();
+        let pending: Pending = client
+            .list_approvals(
+                &key.platform_id,
+                Some(vec![ApprovalStatus::Processing.code()]),
+                region,
+            )
+            .await
+            .map(|records| {
+                records
+                    .iter()
+                    .filter(|r| r.status() == Some(ApprovalStatus::Processing))
+                    .filter_map(|r| r.mnp_version_id)
+                    .collect()
+            })
+            .map_err(|e| e.error.to_string());
+        *listing = Some((taken, pending.clone()));
+        pending
     }
 }
 
@@ -502,7 +515,11 @@ async fn execute_one(
             stopped.store(true, Ordering::SeqCst);
         }
         if outcome == Outcome::AlreadyInPlace && options.refresh {
-            match pending.pending(client, &r.key, r.region.as_deref()).await {
+            let since = Instant::now();
+            match pending
+                .pending(client, &r.key, r.region.as_deref(), since)
+                .await
+            {
                 Ok(versions) if versions.contains(&r.mnp_version_id) => {}
                 Ok(_) => {
                     outcome = Outcome::Blocked;

@@ -1135,3 +1135,79 @@ async fn demo_runs_the_whole_flow_offline() {
     );
     assert_eq!(env.calls().len(), 0, "the demo runs its own simulator");
 }
+
+// DESIGN.md §8: with 20% injected faults (some after the server acted), every action still ends
+// in exactly one recorded outcome and nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_lose_no_outcome() {
+    let env = Env::with_config(SimConfig {
+        fault_rate: 0.2,
+        fault_after_commit: true,
+        seed: Some(7),
+        rate_limit: 200,
+        ..SimConfig::default()
+    })
+    .await;
+    let docs: Vec<(String, i64)> = (1..=60).map(|v| (format!("app-{v}"), v)).collect();
+    let docs: Vec<(&str, &str, i64, &str)> = docs
+        .iter()
+        .map(|(name, v)| (name.as_str(), PLATFORM, *v, "submitted"))
+        .collect();
+    env.manifest("apps.yaml", &manifest_docs(&docs));
+
+    let run = env.run(&["apply", "--rate-limit", "150"]).await;
+    let journal = env.journal();
+    let done = outcomes(&journal);
+    // One outcome per action, one intent per outcome, none lost.
+    let keys: BTreeSet<String> = done.iter().map(|l| l.key.to_string()).collect();
+    assert_eq!((done.len(), keys.len()), (60, 60), "{run:?}");
+    let intents = journal.iter().filter(|l| l.event == Event::Intent).count();
+    assert_eq!(intents, 60);
+    // Retries absorb the faults; a submit whose reply was lost after the server acted converges
+    // through ExistMNPApprovalRecord → already_in_place (never `blocked`, never a second
+    // approval). Five faults in a row for one action (p ≈ 0.0003) may still end it `failed`
+    // after five attempts: recorded, not lost.
+    let unexpected: Vec<_> = done
+        .iter()
+        .filter(|l| match l.outcome {
+            Some(Outcome::Submitted | Outcome::AlreadyInPlace) => false,
+            Some(Outcome::Failed) => !l
+                .message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("gave up after 5 attempts")),
+            _ => true,
+        })
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:?}");
+    let failed = done
+        .iter()
+        .filter(|l| l.outcome == Some(Outcome::Failed))
+        .count();
+    run.assert_code(if failed == 0 { 0 } else { 1 });
+    let faults = env
+        .calls()
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.code.as_deref(),
+                Some("InternalError" | "HTTP503" | "ConnectionDropped")
+            )
+        })
+        .count();
+    assert!(faults >= 5, "the seed should inject faults, got {faults}");
+    let approvals = env.sim().approvals();
+    let versions: BTreeSet<i64> = approvals
+        .iter()
+        .filter_map(|a| a.record.mnp_version_id)
+        .collect();
+    assert_eq!(
+        versions.len(),
+        approvals.len(),
+        "at most one approval per version"
+    );
+    assert!(
+        approvals.len() >= 60 - failed,
+        "{} approvals",
+        approvals.len()
+    );
+}
