@@ -212,13 +212,16 @@ impl Records {
 /// The versions with a processing approval on one platform, or why listing them failed.
 type Pending = Result<BTreeSet<i64>, String>;
 
+/// One platform's latest listing and when it was taken; locked while a listing is in flight.
+type Listing = Arc<tokio::sync::Mutex<Option<(Instant, Pending)>>>;
+
 /// Lists a platform's processing approvals for the `ExistMNPApprovalRecord` check, sharing each
 /// listing among the actions it can answer: one taken after their call ended. A listing from
 /// before a call may miss the approval that call itself made (its first reply lost, the retry
 /// answered `ExistMNPApprovalRecord`), which would turn `already_in_place` into a false `blocked`.
 #[derive(Default)]
 struct PendingCache {
-    cells: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<(Instant, Pending)>>>>>,
+    cells: Mutex<HashMap<String, Listing>>,
 }
 
 impl PendingCache {
