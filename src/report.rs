@@ -236,6 +236,14 @@ pub fn apply_summary_line(report: &ApplyReport) -> String {
     line
 }
 
+/// An RFC 3339 time to the second, for tables: `2026-11-28T05:16:48Z`.
+fn seconds(rfc3339: &str) -> String {
+    match (rfc3339.get(..19), rfc3339.ends_with('Z')) {
+        (Some(head), true) => format!("{head}Z"),
+        _ => rfc3339.to_string(),
+    }
+}
+
 /// `status` as a table.
 pub fn status_text(state: &State) -> String {
     if state.entries.is_empty() {
@@ -262,7 +270,7 @@ pub fn status_text(state: &State) -> String {
             e.last_outcome
                 .map(|o| o.to_string())
                 .unwrap_or_else(|| "-".into()),
-            e.updated_at.clone(),
+            seconds(&e.updated_at),
             e.commit
                 .as_deref()
                 .map(|c| c.chars().take(12).collect())

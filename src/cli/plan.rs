@@ -57,7 +57,9 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
     let client = if args.no_refresh {
         None
     } else {
-        Some(client(global)?)
+        Some(client(global).context(
+            "plan lists the platform's approvals and needs credentials for that (--no-refresh plans from the state file instead)",
+        )?)
     };
     let request = PlanRequest {
         refresh: !args.no_refresh,
