@@ -345,13 +345,14 @@ async fn a_broken_manifest_makes_no_call_and_fixing_it_resumes() {
         }
     })
     .await;
-    assert!(
-        watch
+    // The health state may change before the log line has been read from the child's stderr.
+    eventually("the error is logged with its location", &watch, || {
+        let done = watch
             .stderr()
-            .contains("app.yaml:8:13: invalid value for `spec.approval`"),
-        "the error is logged with its location:\n{}",
-        watch.stderr()
-    );
+            .contains("app.yaml:8:13: invalid value for `spec.approval`");
+        async move { done }
+    })
+    .await;
     // An interval reconcile of the last valid set passes; still no new call.
     let listed = listings(sim);
     eventually("an interval reconcile passes", &watch, || {

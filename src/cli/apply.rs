@@ -8,16 +8,14 @@ use anyhow::Context as _;
 use clap::Args;
 
 use mnpsync::apply::{ActionResult, ApplyOptions, Records, RunInfo, apply};
-use mnpsync::manifest::Selector;
-use mnpsync::plan::{PlanOptions, SavedPlan, prune_refusal};
+use mnpsync::plan::{SavedPlan, prune_refusal};
 use mnpsync::reconcile::{PlanRequest, labels_of, make_plan, prune_candidates, refresh};
 use mnpsync::record::Lock;
 use mnpsync::report;
 
 use super::common::{
-    PruneArgs, client, commit_of, load_manifests, paths_or_default, shutdown_on_signals,
+    PruneArgs, SelectArgs, client, commit_of, load_manifests, paths_or_default, shutdown_on_signals,
 };
-use super::plan::parse_selector;
 use super::{Global, OutputFormat};
 
 /// Saved plan ids remembered in the state file.
@@ -37,12 +35,8 @@ pub struct ApplyArgs {
     pub no_refresh: bool,
     #[command(flatten)]
     pub prune: PruneArgs,
-    /// Submit again versions the reviewer rejected.
-    #[arg(long)]
-    pub resubmit_rejected: bool,
-    /// Only manifests whose labels match, e.g. team=payments,tier=gold.
-    #[arg(long, value_parser = parse_selector)]
-    pub selector: Option<Selector>,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> {
@@ -97,7 +91,7 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
             (saved.plan, Some(id))
         }
         None => {
-            let selector = args.selector.clone().unwrap_or_default();
+            let selector = args.select.selector();
             if args.prune.prune && !args.prune.force && all.select(&selector).resources.is_empty() {
                 let candidates = prune_candidates(&all, &state, &selector);
                 if !candidates.is_empty() {
@@ -111,10 +105,8 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
             let request = PlanRequest {
                 refresh: !args.no_refresh,
                 prune: args.prune.prune,
-                selector: args.selector.clone().unwrap_or_default(),
-                options: PlanOptions {
-                    resubmit_rejected: args.resubmit_rejected,
-                },
+                selector: selector.clone(),
+                options: args.select.plan_options(),
             };
             let planned = make_plan(Some(&client), &all, &state, &request, commit.clone()).await?;
             for warning in &planned.warnings {

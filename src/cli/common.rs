@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
-use mnpsync::manifest::{self, Desired};
-use mnpsync::plan::DEFAULT_PRUNE_LIMIT;
+use mnpsync::manifest::{self, Desired, Selector};
+use mnpsync::plan::{DEFAULT_PRUNE_LIMIT, PlanOptions};
 use mnpsync::tcmpp::client::Observer;
 use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint, credentials};
 
@@ -60,6 +60,34 @@ pub fn observed_client(global: &Global, observer: Option<Observer>) -> anyhow::R
     let credentials: Credentials = credentials::load(global.profile.as_deref())?;
     tracing::debug!(source = %credentials.source, secret_id = %credentials.masked_id(), "credentials");
     Ok(Client::observed(credentials, config, observer)?)
+}
+
+/// Which manifests a command acts on and how rejected versions are treated; shared by `plan`,
+/// `apply` and `watch`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Only manifests whose labels match, e.g. team=payments,tier=gold.
+    #[arg(long, value_parser = parse_selector)]
+    pub selector: Option<Selector>,
+    /// Submit again versions the reviewer rejected.
+    #[arg(long)]
+    pub resubmit_rejected: bool,
+}
+
+impl SelectArgs {
+    pub fn selector(&self) -> Selector {
+        self.selector.clone().unwrap_or_default()
+    }
+
+    pub fn plan_options(&self) -> PlanOptions {
+        PlanOptions {
+            resubmit_rejected: self.resubmit_rejected,
+        }
+    }
+}
+
+pub fn parse_selector(text: &str) -> Result<Selector, String> {
+    text.parse()
 }
 
 /// `--prune` and its guard, shared by `apply` and `watch`.

@@ -6,13 +6,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 
-use mnpsync::manifest::Selector;
-use mnpsync::plan::{PlanOptions, SavedPlan};
+use mnpsync::plan::SavedPlan;
 use mnpsync::reconcile::{PlanRequest, make_plan};
 use mnpsync::record::State;
 use mnpsync::report;
 
-use super::common::{client, commit_of, load_manifests, paths_or_default};
+use super::common::{SelectArgs, client, commit_of, load_manifests, paths_or_default};
 use super::{Global, PlanFormat};
 
 #[derive(Debug, Args)]
@@ -33,19 +32,11 @@ pub struct PlanArgs {
     /// Cancel versions mnpsync submitted that no manifest declares any more.
     #[arg(long)]
     pub prune: bool,
-    /// Plan a submit for versions the reviewer rejected.
-    #[arg(long)]
-    pub resubmit_rejected: bool,
-    /// Only manifests whose labels match, e.g. team=payments,tier=gold.
-    #[arg(long, value_parser = parse_selector)]
-    pub selector: Option<Selector>,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// List unchanged versions too (text format).
     #[arg(long)]
     pub all: bool,
-}
-
-pub fn parse_selector(text: &str) -> Result<Selector, String> {
-    text.parse()
 }
 
 pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
@@ -64,10 +55,8 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
     let request = PlanRequest {
         refresh: !args.no_refresh,
         prune: args.prune,
-        selector: args.selector.unwrap_or_default(),
-        options: PlanOptions {
-            resubmit_rejected: args.resubmit_rejected,
-        },
+        selector: args.select.selector(),
+        options: args.select.plan_options(),
     };
     let planned = make_plan(client.as_ref(), &all, &state, &request, commit_of(&paths)).await?;
     for warning in &planned.warnings {

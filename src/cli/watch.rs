@@ -9,12 +9,11 @@ use std::time::Duration;
 use clap::Args;
 
 use mnpsync::apply::ApplyOptions;
-use mnpsync::manifest::Selector;
-use mnpsync::plan::PlanOptions;
 use mnpsync::watch::{self, Metrics, WatchOptions};
 
-use super::common::{PruneArgs, observed_client, paths_or_default, shutdown_on_signals};
-use super::plan::parse_selector;
+use super::common::{
+    PruneArgs, SelectArgs, observed_client, paths_or_default, shutdown_on_signals,
+};
 use super::{Global, parse_duration};
 
 #[derive(Debug, Args)]
@@ -32,12 +31,8 @@ pub struct WatchArgs {
     pub git_pull: bool,
     #[command(flatten)]
     pub prune: PruneArgs,
-    /// Submit again versions the reviewer rejected.
-    #[arg(long)]
-    pub resubmit_rejected: bool,
-    /// Only manifests whose labels match, e.g. team=payments,tier=gold.
-    #[arg(long, value_parser = parse_selector)]
-    pub selector: Option<Selector>,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Serve GET /healthz and GET /metrics here, e.g. 127.0.0.1:8080 or :8080 (port 0: any free port).
     #[arg(long, value_parser = parse_health_addr)]
     pub health_addr: Option<SocketAddr>,
@@ -62,10 +57,8 @@ pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> 
         git_pull: args.git_pull,
         prune: args.prune.prune,
         prune_limit: (!args.prune.force).then_some(args.prune.prune_limit),
-        selector: args.selector.unwrap_or_default(),
-        plan: PlanOptions {
-            resubmit_rejected: args.resubmit_rejected,
-        },
+        selector: args.select.selector(),
+        plan: args.select.plan_options(),
         health_addr: args.health_addr,
         apply: ApplyOptions {
             concurrency: global.concurrency as usize,

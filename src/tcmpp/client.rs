@@ -429,7 +429,7 @@ impl Client {
     }
 
     /// Every approval record of a platform (all pages), optionally only those with the given
-    /// status codes. Returns the records and the number of requests made.
+    /// status codes.
     ///
     /// # Errors
     /// The first page that failed after retries.
