@@ -264,19 +264,18 @@ impl PendingCache {
 }
 
 /// Maps one call's result to its outcome and message.
+///
+/// `error` is `None` for a success; `source` locates the manifest for rejected input.
 pub fn outcome_of(
     action: ApplyAction,
-    result: &Result<String, CallError>,
+    error: Option<&CallError>,
     source: &str,
 ) -> (Outcome, Option<String>) {
-    let error = match result {
-        Ok(_) => {
-            return match action {
-                ApplyAction::Submit => (Outcome::Submitted, None),
-                ApplyAction::Cancel => (Outcome::Cancelled, None),
-            };
-        }
-        Err(e) => e,
+    let Some(error) = error else {
+        return match action {
+            ApplyAction::Submit => (Outcome::Submitted, None),
+            ApplyAction::Cancel => (Outcome::Cancelled, None),
+        };
     };
     let code = error.error.code();
     let server = error.error.message();
@@ -442,12 +441,16 @@ async fn execute_one(
         duration_ms: result.map(|x| x.duration_ms).unwrap_or(0),
         commit: run.commit.clone(),
     };
-    if stopped.load(Ordering::SeqCst) {
-        let reason = auth_stop
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .unwrap_or_default();
+    let stop_reason = || {
+        stopped.load(Ordering::SeqCst).then(|| {
+            auth_stop
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .unwrap_or_default()
+        })
+    };
+    if let Some(reason) = stop_reason() {
         let result = ActionResult {
             key: r.key.clone(),
             name: r.name.clone(),
@@ -476,13 +479,7 @@ async fn execute_one(
         if shutdown.is_cancelled() {
             return Some("shutdown requested; planned again next run".to_string());
         }
-        stopped.load(Ordering::SeqCst).then(|| {
-            auth_stop
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone()
-                .unwrap_or_default()
-        })
+        stop_reason()
     };
     let call = client
         .create_mnp_approval_gated(&request, r.region.as_deref(), &gate)
@@ -496,11 +493,7 @@ async fn execute_one(
             Some(e.error.code()),
         ),
     };
-    let simplified = call
-        .as_ref()
-        .map(|(id, _)| id.clone())
-        .map_err(Clone::clone);
-    let (mut outcome, mut message) = outcome_of(action, &simplified, &r.source);
+    let (mut outcome, mut message) = outcome_of(action, call.as_ref().err(), &r.source);
     if let Err(e) = &call {
         if e.class == Class::Auth {
             let reason = format!(
@@ -563,6 +556,78 @@ mod tests {
     use super::*;
 
     fn assert_send<T: Send>(_: &T) {}
+
+    fn failure(code: &str, action: ApplyAction) -> CallError {
+        let error = crate::tcmpp::ApiError::Service {
+            code: code.into(),
+            message: "server says".into(),
+            request_id: "req".into(),
+        };
+        CallError {
+            class: crate::tcmpp::classify(&error, Some(action)),
+            error,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn every_class_maps_to_one_outcome() {
+        use ApplyAction::{Cancel, Submit};
+        let at = "manifests/shop.yaml:7";
+        assert_eq!(outcome_of(Submit, None, at), (Outcome::Submitted, None));
+        assert_eq!(outcome_of(Cancel, None, at), (Outcome::Cancelled, None));
+        let rows = [
+            (
+                "FailedOperation.ExistMNPApprovalRecord",
+                Submit,
+                Outcome::AlreadyInPlace,
+                "already in place",
+            ),
+            (
+                "InvalidParameterValue.MNPApprovalStatusError",
+                Cancel,
+                Outcome::AlreadyCancelled,
+                "nothing pending",
+            ),
+            (
+                "FailedOperation.PackageAlreadyExpired",
+                Submit,
+                Outcome::Blocked,
+                "package has expired",
+            ),
+            (
+                "InvalidParameterValue.MNPVersionIsNotPlatformPhase",
+                Submit,
+                Outcome::Blocked,
+                "not in the platform phase",
+            ),
+            (
+                "InvalidParameterValue.InvalidPlatformId",
+                Submit,
+                Outcome::Failed,
+                "check the manifest at manifests/shop.yaml:7",
+            ),
+            (
+                "AuthFailure.SignatureFailure",
+                Submit,
+                Outcome::Failed,
+                "authentication failed: server says",
+            ),
+            (
+                "InternalError",
+                Submit,
+                Outcome::Failed,
+                "gave up after 1 attempts",
+            ),
+            ("FailedOperation", Cancel, Outcome::Failed, "server says"),
+        ];
+        for (code, action, outcome, words) in rows {
+            let (got, message) = outcome_of(action, Some(&failure(code, action)), at);
+            assert_eq!(got, outcome, "{code}");
+            let message = message.unwrap_or_default();
+            assert!(message.contains(words), "{code}: {message}");
+        }
+    }
 
     /// `watch` and library users spawn applies on a multi-threaded runtime.
     #[test]
