@@ -25,8 +25,9 @@
 //!
 //! The SDKs derive the credential-scope service from the endpoint's first label, so use a host
 //! name starting with `tcmpp.` that resolves to the simulator, e.g. `tcmpp.localhost:PORT`, and
-//! the `http` scheme. Only `SignedHeaders=content-type;host` (what the SDKs send) is verified;
-//! other header sets are refused with `AuthFailure.SignatureFailure`.
+//! the `http` scheme. Any `SignedHeaders` set that includes `content-type` and `host` is
+//! verified (the SDKs sign exactly those two; the API documentation's example adds
+//! `x-tc-action`), with names and values lowercased and trimmed as TC3 requires.
 
 mod error;
 mod fixture;

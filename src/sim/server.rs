@@ -12,9 +12,10 @@
 //! 3. `X-TC-Timestamp` absent → `MissingParameter`; not an integer → `InvalidParameter`.
 //! 4. more than 300 s from the simulator clock → `AuthFailure.SignatureExpire`.
 //! 5. secret id not the configured one → `AuthFailure.SecretIdNotFound`.
-//! 6. scope date ≠ the timestamp's UTC date, service ≠ `tcmpp`, `SignedHeaders` ≠
-//!    `content-type;host`, or signature mismatch → `AuthFailure.SignatureFailure`. The signature
-//!    covers `Host` and `Content-Type` exactly as received and the body bytes (or the string
+//! 6. scope date ≠ the timestamp's UTC date, service ≠ `tcmpp`, `SignedHeaders` without
+//!    `content-type` and `host` or naming a header not sent, or signature mismatch →
+//!    `AuthFailure.SignatureFailure`. The signature covers the signed headers as received
+//!    (lowercased and trimmed, as TC3 requires) and the body bytes (or the string
 //!    `UNSIGNED-PAYLOAD` when `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` is sent, as the SDKs do).
 //!    `X-TC-Token` is accepted with any value.
 //! 7. rate limit of the action → `RequestLimitExceeded`.
@@ -345,25 +346,33 @@ impl Sim {
                 "the credential scope service is not `tcmpp`",
             ));
         }
-        if parsed.signed_headers != "content-type;host" {
-            return Err(ApiError::signature_failure(
-                "SignedHeaders must be `content-type;host`",
-            ));
-        }
         let payload: &[u8] = if header(headers, "x-tc-content-sha256") == Some("UNSIGNED-PAYLOAD") {
             b"UNSIGNED-PAYLOAD"
         } else {
             body.unwrap_or_default()
         };
-        let expected = sign::signature(
-            &self.inner.config.secret_key,
-            &sign::Request {
-                host: host.unwrap_or_default(),
-                content_type: header(headers, CONTENT_TYPE.as_str()).unwrap_or_default(),
-                payload,
-                timestamp,
-            },
-        );
+        // Any header set that includes content-type and host, as the service accepts: the SDKs
+        // sign `content-type;host`, the API documentation's example adds `x-tc-action`.
+        let names: Vec<&str> = parsed.signed_headers.split(';').collect();
+        if !names.contains(&"content-type") || !names.contains(&"host") {
+            return Err(ApiError::signature_failure(
+                "SignedHeaders must include content-type and host",
+            ));
+        }
+        let mut signed = Vec::with_capacity(names.len());
+        for name in &names {
+            let value = if *name == "host" {
+                host
+            } else {
+                header(headers, name)
+            };
+            let value = value.ok_or_else(|| {
+                ApiError::signature_failure(&format!("the signed header `{name}` is missing"))
+            })?;
+            signed.push((*name, value));
+        }
+        let expected =
+            sign::signature_over(&self.inner.config.secret_key, &signed, payload, timestamp);
         if sign::signatures_equal(&parsed.signature, &expected) {
             Ok(())
         } else {

@@ -443,7 +443,7 @@ async fn authentication_failures() {
     r.auth = Auth::Raw(signed);
     assert_error(&api.send(r).await.unwrap(), codes::SIGNATURE_FAILURE);
 
-    // Other SignedHeaders sets are refused.
+    // A SignedHeaders list the signature was not computed over is refused.
     let mut r = api.req(CREATE_MNP_APPROVAL, json!({}));
     r.auth = Auth::Raw(
         api.authorization(&r)
@@ -532,6 +532,51 @@ async fn skewed_server_clock_is_what_signatures_are_checked_against() {
     );
     r.timestamp = server;
     assert_result_true(&api.send(r).await.unwrap());
+}
+
+#[tokio::test]
+async fn other_signed_header_sets_are_verified_like_the_service() {
+    let (h, api) = start(SimConfig::default()).await;
+    let with_headers = |version: i64, names: &[&str]| {
+        let mut r = api.req(
+            CREATE_MNP_APPROVAL,
+            json!({"MNPVersionId": version, "ApplyAction": "submit", "PlatformId": P}),
+        );
+        let values: Vec<(&str, &str)> = names
+            .iter()
+            .map(|name| match *name {
+                "content-type" => ("content-type", "application/json"),
+                "host" => ("host", api.host.as_str()),
+                "x-tc-action" => ("x-tc-action", CREATE_MNP_APPROVAL),
+                other => (other, ""),
+            })
+            .collect();
+        let signature = sign::signature_over(&r.secret_key, &values, &r.body, r.timestamp);
+        r.auth = Auth::Raw(format!(
+            "TC3-HMAC-SHA256 Credential={}/{}/tcmpp/tc3_request, SignedHeaders={}, Signature={signature}",
+            r.secret_id,
+            sign::scope_date(r.timestamp),
+            names.join(";")
+        ));
+        r
+    };
+    // The API documentation's example signs x-tc-action too (its value lowercased).
+    let r = with_headers(1, &["content-type", "host", "x-tc-action"]);
+    assert_result_true(&api.send(r).await.unwrap());
+    // content-type and host must be signed.
+    let r = with_headers(2, &["content-type", "x-tc-action"]);
+    assert_error(&api.send(r).await.unwrap(), codes::SIGNATURE_FAILURE);
+    // A signed header that was not sent.
+    let r = with_headers(3, &["content-type", "host", "x-tc-requestclient"]);
+    assert_error(&api.send(r).await.unwrap(), codes::SIGNATURE_FAILURE);
+    assert_eq!(
+        codes_of(&h.sim.calls()),
+        [
+            None,
+            Some(codes::SIGNATURE_FAILURE),
+            Some(codes::SIGNATURE_FAILURE)
+        ]
+    );
 }
 
 #[tokio::test]

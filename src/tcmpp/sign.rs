@@ -54,18 +54,44 @@ pub struct Request<'a> {
     pub timestamp: i64,
 }
 
-/// The hex signature of `request` under `secret_key`.
+/// The hex signature of `request` under `secret_key`, over `SignedHeaders=content-type;host`
+/// (what mnpsync and the official SDKs send).
 pub fn signature(secret_key: &str, request: &Request<'_>) -> String {
-    let canonical = format!(
-        "POST\n/\n\ncontent-type:{}\nhost:{}\n\ncontent-type;host\n{}",
-        request.content_type,
-        request.host,
-        sha256_hex(request.payload)
-    );
-    let date = scope_date(request.timestamp);
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{}\n{date}/{SERVICE}/tc3_request\n{}",
+    signature_over(
+        secret_key,
+        &[
+            ("content-type", request.content_type),
+            ("host", request.host),
+        ],
+        request.payload,
         request.timestamp,
+    )
+}
+
+/// The hex signature over any signed-header set: `headers` are `(name, value)` in the order of
+/// `SignedHeaders`. Names and values enter the canonical request lowercased and trimmed, as the
+/// TC3 specification requires (`x-tc-action:createmnpapproval`).
+pub fn signature_over(
+    secret_key: &str,
+    headers: &[(&str, &str)],
+    payload: &[u8],
+    timestamp: i64,
+) -> String {
+    let mut canonical_headers = String::new();
+    let mut signed_headers = Vec::with_capacity(headers.len());
+    for (name, value) in headers {
+        let name = name.trim().to_ascii_lowercase();
+        canonical_headers.push_str(&format!("{name}:{}\n", value.trim().to_ascii_lowercase()));
+        signed_headers.push(name);
+    }
+    let canonical = format!(
+        "POST\n/\n\n{canonical_headers}\n{}\n{}",
+        signed_headers.join(";"),
+        sha256_hex(payload)
+    );
+    let date = scope_date(timestamp);
+    let string_to_sign = format!(
+        "{ALGORITHM}\n{timestamp}\n{date}/{SERVICE}/tc3_request\n{}",
         sha256_hex(canonical.as_bytes())
     );
     let k_date = hmac(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
@@ -245,6 +271,54 @@ mod tests {
         ] {
             assert_eq!(parse_authorization(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn other_signed_header_sets_follow_the_tc3_rules() {
+        let request = Request {
+            host: "tcmpp.tencentcloudapi.com",
+            content_type: CONTENT_TYPE,
+            payload: b"{}",
+            timestamp: 1_700_000_000,
+        };
+        // The default set is the same computation as an explicit two-header list.
+        assert_eq!(
+            signature("k", &request),
+            signature_over(
+                "k",
+                &[
+                    ("Content-Type", " application/json "),
+                    ("host", "TCMPP.tencentcloudapi.com")
+                ],
+                b"{}",
+                1_700_000_000
+            )
+        );
+        // Adding x-tc-action changes the signature; its value is lowercased.
+        let with_action = signature_over(
+            "k",
+            &[
+                ("content-type", CONTENT_TYPE),
+                ("host", request.host),
+                ("x-tc-action", "CreateMNPApproval"),
+            ],
+            b"{}",
+            1_700_000_000,
+        );
+        assert_ne!(with_action, signature("k", &request));
+        assert_eq!(
+            with_action,
+            signature_over(
+                "k",
+                &[
+                    ("content-type", CONTENT_TYPE),
+                    ("host", request.host),
+                    ("x-tc-action", "createmnpapproval"),
+                ],
+                b"{}",
+                1_700_000_000,
+            )
+        );
     }
 
     #[test]
