@@ -198,6 +198,21 @@ mod tests {
         }
     }
 
+    /// The vectors are kept in the repository so a clone tests on its own; when the contract's
+    /// original sits beside the checkout (`../shared/testdata`), the copy must not have drifted.
+    #[test]
+    fn vector_copy_matches_the_original_when_present() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let copy = std::fs::read(format!("{root}/tests/fixtures/tc3_vectors.json")).unwrap();
+        let original = std::path::Path::new(root).join("../shared/testdata/tc3_vectors.json");
+        if let Ok(original) = std::fs::read(original) {
+            assert_eq!(
+                copy, original,
+                "tests/fixtures/tc3_vectors.json differs from the original"
+            );
+        }
+    }
+
     #[test]
     fn parse_round_trips_every_vector() {
         for v in vectors() {
