@@ -135,18 +135,8 @@ impl Records {
                 .entries
                 .entry(r.key.clone())
                 .or_insert_with(|| StateEntry {
-                    name: r.name.clone(),
-                    labels: BTreeMap::new(),
-                    region: r.region.clone(),
-                    observed: r.observed,
-                    last_action: None,
-                    last_outcome: None,
-                    submitted_by_mnpsync: false,
-                    updated_at: now.clone(),
                     commit: plan.commit.clone(),
-                    request_id: None,
-                    error_code: None,
-                    message: None,
+                    ..StateEntry::new(&r.name, r.region.clone(), r.observed)
                 });
             if !r.pruned {
                 entry.name = r.name.clone();
@@ -175,20 +165,7 @@ impl Records {
         let entry = state
             .entries
             .entry(result.key.clone())
-            .or_insert_with(|| StateEntry {
-                name: result.name.clone(),
-                labels: BTreeMap::new(),
-                region: region.clone(),
-                observed: Observed::Unknown,
-                last_action: None,
-                last_outcome: None,
-                submitted_by_mnpsync: false,
-                updated_at: String::new(),
-                commit: None,
-                request_id: None,
-                error_code: None,
-                message: None,
-            });
+            .or_insert_with(|| StateEntry::new(&result.name, region.clone(), Observed::Unknown));
         entry.last_action = Some(result.action);
         entry.last_outcome = Some(result.outcome);
         entry.updated_at = now_rfc3339();

@@ -278,6 +278,26 @@ pub struct StateEntry {
     pub message: Option<String>,
 }
 
+impl StateEntry {
+    /// A version the records learn of now, with nothing done to it yet.
+    pub fn new(name: &str, region: Option<String>, observed: Observed) -> StateEntry {
+        StateEntry {
+            name: name.to_string(),
+            labels: BTreeMap::new(),
+            region,
+            observed,
+            last_action: None,
+            last_outcome: None,
+            submitted_by_mnpsync: false,
+            updated_at: now_rfc3339(),
+            commit: None,
+            request_id: None,
+            error_code: None,
+            message: None,
+        }
+    }
+}
+
 /// `state.json`: the last known state per version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
