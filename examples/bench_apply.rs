@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use mnpsync::apply::{ApplyOptions, Records, RunInfo, apply};
+use mnpsync::apply::{ApplyOptions, RunInfo, apply};
 use mnpsync::manifest::{Approval, Desired, Key, Location, Resource};
 use mnpsync::plan::{PlanOptions, plan};
+use mnpsync::record::Records;
 use mnpsync::sim::{SimConfig, spawn};
 use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint};
 use tokio_util::sync::CancellationToken;

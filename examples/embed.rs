@@ -5,10 +5,11 @@
 //! directory). Against the real API, build the client from `credentials::load(None)` and
 //! `Endpoint::parse("https://tcmpp.tencentcloudapi.com")` instead of the simulator's.
 
-use mnpsync::apply::{ApplyOptions, Records, RunInfo, apply};
+use mnpsync::apply::{ApplyOptions, RunInfo, apply};
 use mnpsync::manifest;
 use mnpsync::reconcile::{PlanRequest, git_commit, labels_of, make_plan};
 use mnpsync::record::Lock;
+use mnpsync::record::Records;
 use mnpsync::report;
 use mnpsync::sim::{SimConfig, spawn};
 use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint};
@@ -65,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
 
     // 5. Plan: refresh the observed state from the API, then desired × observed → actions.
     //    `PlanRequest` also takes `prune`, a label `selector` and `resubmit_rejected`.
-    let state = records.state.lock().expect("state lock").clone();
+    let state = records.snapshot();
     let request = PlanRequest {
         refresh: true,
         ..PlanRequest::default()
@@ -94,7 +95,7 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(report.converged(), "some actions did not converge");
 
     // 7. Plan again: the platform now matches the manifests.
-    let state = records.state.lock().expect("state lock").clone();
+    let state = records.snapshot();
     let again = make_plan(Some(&client), &desired, &state, &request, None).await?;
     print!("{}", report::plan_text(&again.plan, 20, false));
     anyhow::ensure!(

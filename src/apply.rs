@@ -14,10 +14,8 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::manifest::Key;
-use crate::plan::{Observed, Plan, PlannedResource, observed_after};
-use crate::record::{
-    Event, Journal, JournalLine, Outcome, RecordError, State, StateEntry, now_rfc3339,
-};
+use crate::plan::{Plan, PlannedResource};
+use crate::record::{Event, JournalLine, Outcome, RecordError, Records, now_rfc3339};
 use crate::tcmpp::error::Class;
 use crate::tcmpp::model::{ApplyAction, ApprovalStatus, CreateMnpApprovalRequest};
 use crate::tcmpp::{CallError, Client};
@@ -88,101 +86,6 @@ impl RunInfo {
         let now = time::OffsetDateTime::now_utc();
         let run_id = format!("{}-{:08x}", now.unix_timestamp(), rand::random::<u32>());
         RunInfo { run_id, commit }
-    }
-}
-
-/// The records an apply writes: the journal and the state, in one state directory.
-#[derive(Debug)]
-pub struct Records {
-    pub dir: std::path::PathBuf,
-    pub journal: Journal,
-    pub state: Mutex<State>,
-}
-
-impl Records {
-    /// Opens the journal and reads the state of `dir`.
-    ///
-    /// # Errors
-    /// I/O errors; a corrupt state file.
-    pub fn open(dir: &std::path::Path) -> Result<Records, RecordError> {
-        Ok(Records {
-            dir: dir.to_path_buf(),
-            journal: Journal::open(dir)?,
-            state: Mutex::new(State::load(dir)?),
-        })
-    }
-
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Writes the state file and syncs the journal.
-    ///
-    /// # Errors
-    /// I/O errors.
-    pub fn flush(&self) -> Result<(), RecordError> {
-        let snapshot = self.state().clone();
-        snapshot.save(&self.dir)?;
-        self.journal.sync()
-    }
-
-    /// Records what a refresh or plan saw, keeping names and labels current.
-    pub fn observe(&self, plan: &Plan, labels: &BTreeMap<Key, BTreeMap<String, String>>) {
-        let mut state = self.state();
-        let now = now_rfc3339();
-        for r in &plan.resources {
-            let entry = state
-                .entries
-                .entry(r.key.clone())
-                .or_insert_with(|| StateEntry {
-                    commit: plan.commit.clone(),
-                    ..StateEntry::new(&r.name, r.region.clone(), r.observed)
-                });
-            if !r.pruned {
-                entry.name = r.name.clone();
-                entry.region = r.region.clone();
-                entry.labels = labels.get(&r.key).cloned().unwrap_or_default();
-            }
-            if r.observed != Observed::Unknown && plan.refreshed {
-                if entry.observed != r.observed {
-                    entry.updated_at = now.clone();
-                }
-                entry.observed = r.observed;
-                if matches!(r.observed, Observed::None | Observed::Cancelled) {
-                    entry.submitted_by_mnpsync = false;
-                }
-            }
-        }
-    }
-
-    fn record_outcome(
-        &self,
-        result: &ActionResult,
-        commit: &Option<String>,
-        region: &Option<String>,
-    ) {
-        let mut state = self.state();
-        let entry = state
-            .entries
-            .entry(result.key.clone())
-            .or_insert_with(|| StateEntry::new(&result.name, region.clone(), Observed::Unknown));
-        entry.last_action = Some(result.action);
-        entry.last_outcome = Some(result.outcome);
-        entry.updated_at = now_rfc3339();
-        entry.commit = commit.clone();
-        entry.request_id = result.request_id.clone();
-        entry.error_code = result.error_code.clone();
-        entry.message = result.message.clone();
-        if result.outcome.converged() {
-            entry.observed = observed_after(result.action);
-            // `already_in_place` may be someone else's approval: keep what the records knew, so
-            // that `--prune` only ever cancels what mnpsync itself submitted.
-            entry.submitted_by_mnpsync = match result.outcome {
-                Outcome::Submitted => true,
-                Outcome::AlreadyInPlace => entry.submitted_by_mnpsync,
-                _ => false,
-            };
-        }
     }
 }
 
@@ -439,13 +342,11 @@ async fn execute_one(
             attempts: 0,
             duration_ms: 0,
         };
-        records
-            .journal
-            .append(&line(Event::Outcome, Some(&result)))?;
+        records.append(&line(Event::Outcome, Some(&result)))?;
         records.record_outcome(&result, &run.commit, &r.region);
         return Ok(Some(result));
     }
-    records.journal.append(&line(Event::Intent, None))?;
+    records.append(&line(Event::Intent, None))?;
     let started = Instant::now();
     let request = CreateMnpApprovalRequest {
         mnp_version_id: r.mnp_version_id,
@@ -521,9 +422,7 @@ async fn execute_one(
         attempts,
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    records
-        .journal
-        .append(&line(Event::Outcome, Some(&result)))?;
+    records.append(&line(Event::Outcome, Some(&result)))?;
     records.record_outcome(&result, &run.commit, &r.region);
     Ok(Some(result))
 }

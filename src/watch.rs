@@ -42,11 +42,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::apply::{ActionResult, ApplyOptions, ApplyReport, Records, RunInfo, apply};
+use crate::apply::{ActionResult, ApplyOptions, ApplyReport, RunInfo, apply};
 use crate::manifest::{self, Desired, Key, ManifestErrors, Selector};
 use crate::plan::{Observed, Plan, PlanOptions, plan, prune_refusal};
 use crate::reconcile::{git_commit, labels_of, prune_candidates, refresh};
-use crate::record::{Lock, Outcome, RecordError};
+use crate::record::{Lock, Outcome, RecordError, Records};
 use crate::report;
 use crate::tcmpp::client::{Observer, RequestEvent};
 use crate::tcmpp::{ApiError, Class, Client, RetryPolicy, classify};
@@ -1184,12 +1184,7 @@ impl Watch<'_> {
         tracing::info!(%trigger, "reconciling");
 
         let selected = desired.select(&self.options.selector);
-        let state = self
-            .records
-            .state
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_else(|p| p.into_inner().clone());
+        let state = self.records.snapshot();
         let prune = if self.options.prune {
             prune_candidates(&desired, &state, &self.options.selector)
         } else {
@@ -1380,7 +1375,7 @@ impl Watch<'_> {
 
     /// Versions by observed status and the oldest processing approval, from the records.
     fn observe_versions(&self, plan: &Plan) {
-        let state = self.records.state.lock().unwrap_or_else(|p| p.into_inner());
+        let state = self.records.snapshot();
         let now = time::OffsetDateTime::now_utc();
         let mut counts: BTreeMap<Observed, i64> = BTreeMap::new();
         let mut oldest = 0.0f64;

@@ -7,19 +7,16 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 
-use mnpsync::apply::{ActionResult, ApplyOptions, Records, RunInfo, apply};
+use mnpsync::apply::{ActionResult, ApplyOptions, RunInfo, apply};
 use mnpsync::plan::{SavedPlan, prune_refusal};
 use mnpsync::reconcile::{PlanRequest, labels_of, make_plan, prune_candidates, refresh};
-use mnpsync::record::Lock;
+use mnpsync::record::{Lock, Records};
 use mnpsync::report;
 
 use super::common::{
     PruneArgs, SelectArgs, client, commit_of, load_manifests, paths_or_default, shutdown_on_signals,
 };
 use super::{Global, OutputFormat};
-
-/// Saved plan ids remembered in the state file.
-const APPLIED_PLANS_KEPT: usize = 100;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -48,7 +45,7 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
     let records = Records::open(&global.state_dir).context("opening the state directory")?;
     let client = client(global)?;
     let commit = commit_of(&paths);
-    let state = records.state.lock().map(|s| s.clone()).unwrap_or_default();
+    let state = records.snapshot();
 
     let (plan, saved_id) = match &args.plan {
         Some(file) => {
@@ -61,7 +58,7 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
                 )
             })?;
             let id = saved.id();
-            if state.applied_plans.contains(&id) {
+            if records.plan_applied(&id) {
                 eprintln!(
                     "The plan {} was already applied; nothing to do.",
                     file.display()
@@ -162,10 +159,7 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
         bar.finish_and_clear();
     }
     if let Some(id) = saved_id {
-        let mut state = records.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.applied_plans.push(id);
-        let excess = state.applied_plans.len().saturating_sub(APPLIED_PLANS_KEPT);
-        state.applied_plans.drain(..excess);
+        records.mark_plan_applied(id);
     }
     records.flush()?;
     match args.format {

@@ -7,9 +7,10 @@ use anyhow::Context as _;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use mnpsync::apply::{ApplyOptions, Records, RunInfo, apply};
+use mnpsync::apply::{ApplyOptions, RunInfo, apply};
 use mnpsync::manifest;
 use mnpsync::reconcile::{PlanRequest, git_commit, labels_of, make_plan};
+use mnpsync::record::Records;
 use mnpsync::record::{State, read_journal};
 use mnpsync::report;
 use mnpsync::sim::{Fixture, SimConfig, spawn};
