@@ -5,11 +5,10 @@
 //! directory). Against the real API, build the client from `credentials::load(None)` and
 //! `Endpoint::parse("https://tcmpp.tencentcloudapi.com")` instead of the simulator's.
 
-use mnpsync::apply::{ApplyOptions, RunInfo, apply};
+use mnpsync::apply::{ActionResult, ApplyOptions};
 use mnpsync::manifest;
-use mnpsync::reconcile::{PlanRequest, git_commit, labels_of, make_plan};
-use mnpsync::record::Lock;
-use mnpsync::record::Records;
+use mnpsync::reconcile::{Executor, Planned, Progress, Request, make_plan, reconcile};
+use mnpsync::record::{Lock, Records};
 use mnpsync::report;
 use mnpsync::sim::{SimConfig, spawn};
 use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint};
@@ -36,6 +35,23 @@ spec:
   mnpVersionId: 3001
   approval: submitted
 ";
+
+/// What the caller sees while a reconcile runs: the plan before any call, then each outcome as
+/// it lands (every one is also in the journal).
+struct Print;
+
+impl Progress for Print {
+    fn planned(&self, planned: &Planned) {
+        for warning in &planned.warnings {
+            eprintln!("warning: {warning}");
+        }
+        print!("{}", report::plan_text(&planned.plan, 20, true));
+    }
+
+    fn result(&self, result: &ActionResult) {
+        println!("{}", report::result_line(result));
+    }
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -64,39 +80,26 @@ async fn main() -> anyhow::Result<()> {
     let _lock = Lock::acquire(&state_dir)?;
     let records = Records::open(&state_dir)?;
 
-    // 5. Plan: refresh the observed state from the API, then desired × observed → actions.
-    //    `PlanRequest` also takes `prune`, a label `selector` and `resubmit_rejected`.
-    let state = records.snapshot();
-    let request = PlanRequest {
-        refresh: true,
-        ..PlanRequest::default()
+    // 5. One reconcile, as `mnpsync apply` runs it: refresh the observed state from the API,
+    //    plan (desired × observed → actions), guard, make the calls, record every outcome.
+    //    `Request` also takes `prune`, a label `selector` and `options.resubmit_rejected`;
+    //    `commit` (the manifests' git HEAD, from `mnpsync::git::commit`) goes into the journal.
+    let shutdown = CancellationToken::new(); // cancel it (e.g. on SIGTERM) to start no new call
+    let exec = Executor {
+        client: &client,
+        records: &records,
+        options: ApplyOptions::default(),
+        shutdown: &shutdown,
+        progress: &Print,
     };
-    let commit = git_commit(&manifests); // None here: the temporary directory is not a git repo
-    let planned = make_plan(Some(&client), &desired, &state, &request, commit.clone()).await?;
-    for warning in &planned.warnings {
-        eprintln!("warning: {warning}");
-    }
-    print!("{}", report::plan_text(&planned.plan, 20, true));
-
-    // 6. Apply: remember names and labels (for a later `--prune`), then make the calls. The
-    //    callback sees each outcome as it lands; every one is also in the journal.
-    records.observe(&planned.plan, &labels_of(&desired));
-    let report = apply(
-        &client,
-        &planned.plan,
-        &records,
-        &RunInfo::new(commit),
-        ApplyOptions::default(),
-        &CancellationToken::new(), // cancel it (e.g. on SIGTERM) to start no new call
-        &|result| println!("{}", report::result_line(result)),
-    )
-    .await?;
+    let request = Request::default();
+    let report = reconcile(&exec, &desired, &request).await?.report;
     println!("{}", report::apply_summary_line(&report));
     anyhow::ensure!(report.converged(), "some actions did not converge");
 
-    // 7. Plan again: the platform now matches the manifests.
+    // 6. Plan again (as `mnpsync plan` does: no calls): the platform now matches the manifests.
     let state = records.snapshot();
-    let again = make_plan(Some(&client), &desired, &state, &request, None).await?;
+    let again = make_plan(Some(&client), &desired, &state, &request, &shutdown).await?;
     print!("{}", report::plan_text(&again.plan, 20, false));
     anyhow::ensure!(
         !again.plan.has_changes(),

@@ -49,6 +49,7 @@
 //! - [`watch`]: the long-running loop: triggers, file watching, health and metrics.
 
 pub mod apply;
+pub mod git;
 pub mod manifest;
 pub mod plan;
 pub mod reconcile;

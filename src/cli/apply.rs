@@ -1,15 +1,19 @@
-//! `mnpsync apply`.
+//! `mnpsync apply`: flags → [`mnpsync::reconcile::reconcile`] (or
+//! [`mnpsync::reconcile::apply_saved`] with `--plan`), a progress bar, the report, the exit code.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use anyhow::Context as _;
 use clap::Args;
 
-use mnpsync::apply::{ActionResult, ApplyOptions, RunInfo, apply};
-use mnpsync::plan::{SavedPlan, prune_refusal};
-use mnpsync::reconcile::{PlanRequest, labels_of, make_plan, prune_candidates, refresh};
+use mnpsync::apply::{ActionResult, ApplyOptions};
+use mnpsync::plan::SavedPlan;
+use mnpsync::reconcile::{
+    Applied, Executor, Planned, Progress, Refresh, Request, SavedApplied, apply_saved, reconcile,
+};
 use mnpsync::record::{Lock, Records};
 use mnpsync::report;
 
@@ -36,6 +40,50 @@ pub struct ApplyArgs {
     pub select: SelectArgs,
 }
 
+/// Text output: the plan's summary line, a progress bar on a terminal, one line per result.
+struct Render {
+    text: bool,
+    bar: OnceLock<indicatif::ProgressBar>,
+}
+
+impl Progress for Render {
+    fn planned(&self, planned: &Planned) {
+        for warning in &planned.warnings {
+            tracing::warn!("{warning}");
+        }
+        let plan = &planned.plan;
+        let total = plan.actions().count();
+        if !self.text || total == 0 {
+            return;
+        }
+        eprintln!("{}", report::plan_summary_line(plan));
+        if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} calls  {per_sec}  eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let _ = self.bar.set(bar);
+        }
+    }
+
+    fn result(&self, r: &ActionResult) {
+        if !self.text {
+            return;
+        }
+        let line = report::result_line(r);
+        match self.bar.get() {
+            Some(bar) => {
+                bar.suspend(|| println!("{line}"));
+                bar.inc(1);
+            }
+            None => println!("{line}"),
+        }
+    }
+}
+
 pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let paths = paths_or_default(&args.paths);
     let Some(all) = load_manifests(&paths) else {
@@ -44,10 +92,23 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
     let _lock = Lock::acquire(&global.state_dir)?;
     let records = Records::open(&global.state_dir).context("opening the state directory")?;
     let client = client(global)?;
-    let commit = commit_of(&paths);
-    let state = records.snapshot();
-
-    let (plan, saved_id) = match &args.plan {
+    let render = Render {
+        text: args.format == OutputFormat::Text,
+        bar: OnceLock::new(),
+    };
+    let shutdown = shutdown_on_signals();
+    let exec = Executor {
+        client: &client,
+        records: &records,
+        options: ApplyOptions {
+            concurrency: global.concurrency as usize,
+            refresh: !args.no_refresh,
+        },
+        shutdown: &shutdown,
+        progress: &render,
+    };
+    let prune_limit = (!args.prune.force).then_some(args.prune.prune_limit);
+    let applied: Applied = match &args.plan {
         Some(file) => {
             let bytes = std::fs::read(file)
                 .with_context(|| format!("reading the plan {}", file.display()))?;
@@ -57,111 +118,38 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
                     file.display()
                 )
             })?;
-            let id = saved.id();
-            if records.plan_applied(&id) {
-                eprintln!(
-                    "The plan {} was already applied; nothing to do.",
-                    file.display()
-                );
-                return Ok(ExitCode::SUCCESS);
+            match apply_saved(&exec, &all, saved, !args.no_refresh, prune_limit).await? {
+                SavedApplied::AlreadyApplied => {
+                    eprintln!(
+                        "The plan {} was already applied; nothing to do.",
+                        file.display()
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
+                SavedApplied::Applied(applied) => *applied,
             }
-            let keys = saved
-                .plan
-                .resources
-                .iter()
-                .map(|r| (r.key.clone(), r.region.clone()))
-                .collect();
-            let observed = if args.no_refresh || !saved.plan.refreshed {
-                state.observed()
-            } else {
-                refresh(&client, &keys).await.map_err(|(platform, e)| {
-                    anyhow::anyhow!(
-                        "refreshing platform {platform} to check the plan: {}",
-                        e.error
-                    )
-                })?
-            };
-            if let Some(why) = saved.staleness(&all.digest, &observed) {
-                eprintln!("error: {why}");
-                return Ok(ExitCode::FAILURE);
-            }
-            (saved.plan, Some(id))
         }
         None => {
-            let selector = args.select.selector();
-            if args.prune.prune && !args.prune.force && all.select(&selector).resources.is_empty() {
-                let candidates = prune_candidates(&all, &state, &selector);
-                if !candidates.is_empty() {
-                    eprintln!(
-                        "error: refusing to prune {} version(s): the manifests declare no version at all; check that no manifest was deleted by mistake, then pass --force",
-                        candidates.len()
-                    );
-                    return Ok(ExitCode::FAILURE);
-                }
-            }
-            let request = PlanRequest {
-                refresh: !args.no_refresh,
+            let request = Request {
+                refresh: if args.no_refresh {
+                    Refresh::Off
+                } else {
+                    Refresh::All
+                },
                 prune: args.prune.prune,
-                selector: selector.clone(),
+                prune_limit,
+                selector: args.select.selector(),
                 options: args.select.plan_options(),
+                commit: commit_of(&paths).await,
+                ..Request::default()
             };
-            let planned = make_plan(Some(&client), &all, &state, &request, commit.clone()).await?;
-            for warning in &planned.warnings {
-                tracing::warn!("{warning}");
-            }
-            (planned.plan, None)
+            reconcile(&exec, &all, &request).await?
         }
     };
-    if !args.prune.force
-        && let Some(why) = prune_refusal(&plan, args.prune.prune_limit)
-    {
-        eprintln!("error: {why}");
-        return Ok(ExitCode::FAILURE);
-    }
-    records.observe(&plan, &labels_of(&all));
-
-    let total = plan.actions().count();
-    let text = args.format == OutputFormat::Text;
-    let bar = (text && total > 0 && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} calls  {per_sec}  eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    if text && total > 0 {
-        eprintln!("{}", report::plan_summary_line(&plan));
-    }
-    let print = |r: &ActionResult| {
-        if !text {
-            return;
-        }
-        let line = report::result_line(r);
-        match &bar {
-            Some(bar) => {
-                bar.suspend(|| println!("{line}"));
-                bar.inc(1);
-            }
-            None => println!("{line}"),
-        }
-    };
-    let run = RunInfo::new(commit);
-    let options = ApplyOptions {
-        concurrency: global.concurrency as usize,
-        refresh: !args.no_refresh,
-    };
-    let shutdown = shutdown_on_signals();
-    let report = apply(&client, &plan, &records, &run, options, &shutdown, &print).await?;
-    if let Some(bar) = bar {
+    if let Some(bar) = render.bar.get() {
         bar.finish_and_clear();
     }
-    if let Some(id) = saved_id {
-        records.mark_plan_applied(id);
-    }
-    records.flush()?;
+    let report = applied.report;
     match args.format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Text => println!("{}", report::apply_summary_line(&report)),

@@ -105,10 +105,8 @@ pub struct PruneArgs {
 }
 
 /// The commit of the manifests' repository (the first path's).
-pub fn commit_of(paths: &[PathBuf]) -> Option<String> {
-    paths
-        .first()
-        .and_then(|p| mnpsync::reconcile::git_commit(p))
+pub async fn commit_of(paths: &[PathBuf]) -> Option<String> {
+    mnpsync::git::commit_of(paths).await
 }
 
 /// A token cancelled on SIGINT or SIGTERM.

@@ -7,11 +7,10 @@ use anyhow::Context as _;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use mnpsync::apply::{ApplyOptions, RunInfo, apply};
+use mnpsync::apply::{ActionResult, ApplyOptions};
 use mnpsync::manifest;
-use mnpsync::reconcile::{PlanRequest, git_commit, labels_of, make_plan};
-use mnpsync::record::Records;
-use mnpsync::record::{State, read_journal};
+use mnpsync::reconcile::{Executor, Planned, Progress, Request, make_plan, reconcile};
+use mnpsync::record::{Records, read_journal};
 use mnpsync::report;
 use mnpsync::sim::{Fixture, SimConfig, spawn};
 use mnpsync::tcmpp::model::{ApprovalItem, ApprovalStatus, ProcessMnpApprovalRequest};
@@ -44,6 +43,25 @@ pub struct DemoArgs {
 
 fn step(n: u32, title: &str) {
     println!("\n━━ {n}. {title}");
+}
+
+/// Prints the plan, then each result, as the demo's steps 2 and 3.
+struct Show {
+    rate_limit: u32,
+}
+
+impl Progress for Show {
+    fn planned(&self, planned: &Planned) {
+        print!(
+            "{}",
+            report::plan_text(&planned.plan, self.rate_limit, false)
+        );
+        step(3, "apply");
+    }
+
+    fn result(&self, r: &ActionResult) {
+        println!("{}", report::result_line(r));
+    }
 }
 
 pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -99,38 +117,23 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
 
     step(2, "plan (refreshed from the simulator)");
-    let commit = git_commit(&manifests);
-    let request = PlanRequest {
-        refresh: true,
-        ..PlanRequest::default()
-    };
-    let planned = make_plan(
-        Some(&client),
-        &desired,
-        &State::default(),
-        &request,
-        commit.clone(),
-    )
-    .await?;
-    print!(
-        "{}",
-        report::plan_text(&planned.plan, global.rate_limit, false)
-    );
-
-    step(3, "apply");
     let records = Records::open(&state_dir)?;
-    records.observe(&planned.plan, &labels_of(&desired));
-    let run = RunInfo::new(commit.clone());
-    let report = apply(
-        &client,
-        &planned.plan,
-        &records,
-        &run,
-        ApplyOptions::default(),
-        &CancellationToken::new(),
-        &|r| println!("{}", report::result_line(r)),
-    )
-    .await?;
+    let request = Request {
+        commit: mnpsync::git::commit(&manifests).await,
+        ..Request::default()
+    };
+    let show = Show {
+        rate_limit: global.rate_limit,
+    };
+    let shutdown = CancellationToken::new();
+    let exec = Executor {
+        client: &client,
+        records: &records,
+        options: ApplyOptions::default(),
+        shutdown: &shutdown,
+        progress: &show,
+    };
+    let report = reconcile(&exec, &desired, &request).await?.report;
     println!("{}", report::apply_summary_line(&report));
 
     step(
@@ -167,8 +170,14 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("approved {approval_no} (RequestId {})", reply.request_id);
 
     step(5, "plan again: nothing left to do");
-    let state = State::load(&state_dir)?;
-    let again = make_plan(Some(&client), &desired, &state, &request, commit).await?;
+    let again = make_plan(
+        Some(&client),
+        &desired,
+        &records.snapshot(),
+        &request,
+        &shutdown,
+    )
+    .await?;
     print!(
         "{}",
         report::plan_text(&again.plan, global.rate_limit, true)

@@ -1,4 +1,5 @@
-//! `mnpsync plan`.
+//! `mnpsync plan`: flags → [`mnpsync::reconcile::make_plan`], the saved plan, the rendering, the
+//! exit code.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,9 +8,10 @@ use anyhow::Context as _;
 use clap::Args;
 
 use mnpsync::plan::SavedPlan;
-use mnpsync::reconcile::{PlanRequest, make_plan};
+use mnpsync::reconcile::{Refresh, Request, make_plan};
 use mnpsync::record::State;
 use mnpsync::report;
+use tokio_util::sync::CancellationToken;
 
 use super::common::{SelectArgs, client, commit_of, load_manifests, paths_or_default};
 use super::{Global, PlanFormat};
@@ -52,13 +54,28 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
             "plan lists the platform's approvals and needs credentials for that (--no-refresh plans from the state file instead)",
         )?)
     };
-    let request = PlanRequest {
-        refresh: !args.no_refresh,
+    let request = Request {
+        refresh: if args.no_refresh {
+            Refresh::Off
+        } else {
+            Refresh::All
+        },
         prune: args.prune,
+        // A plan only shows: the guard refuses at apply time.
+        prune_limit: None,
         selector: args.select.selector(),
         options: args.select.plan_options(),
+        commit: commit_of(&paths).await,
+        ..Request::default()
     };
-    let planned = make_plan(client.as_ref(), &all, &state, &request, commit_of(&paths)).await?;
+    let planned = make_plan(
+        client.as_ref(),
+        &all,
+        &state,
+        &request,
+        &CancellationToken::new(),
+    )
+    .await?;
     for warning in &planned.warnings {
         tracing::warn!("{warning}");
     }

@@ -1,0 +1,337 @@
+//! The reconcile pipeline, one for every command:
+//!
+//! ```text
+//! load → select → refresh → plan → guard → execute → record
+//! ```
+//!
+//! `plan` stops after the guard-free plan ([`make_plan`]); `apply` and `watch` run it whole
+//! ([`reconcile`]); `apply --plan` checks and executes a saved plan ([`apply_saved`]). Loading
+//! is [`crate::manifest::load`]: callers load (the CLI prints a broken set's errors, watch keeps
+//! its last valid set) and hand the valid set in.
+//!
+//! Owns the sequencing, the fallbacks and the prune guard. The decisions live in
+//! [`crate::plan`], the calls in [`crate::apply`] and [`crate::tcmpp`], the records in
+//! [`crate::record`].
+//!
+//! - `refresh`: which platforms are listed, and listings → observed state.
+//! - `saved`: applying a saved plan (`apply --plan`).
+
+mod refresh;
+mod saved;
+
+use std::collections::BTreeMap;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::apply::{ActionResult, ApplyOptions, ApplyReport, RunInfo, apply};
+use crate::manifest::{Desired, Key, Selector};
+use crate::plan::{DEFAULT_PRUNE_LIMIT, Plan, PlanOptions, PruneCandidate, plan, prune_refusal};
+use crate::record::{RecordError, Records, State};
+use crate::tcmpp::{ApiError, Class, Client};
+
+pub use refresh::{keys_to_refresh, refresh};
+pub use saved::{SavedApplied, apply_saved};
+
+/// Which platforms are listed before planning.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// None: plan from the records (`--no-refresh`).
+    Off,
+    /// Every platform of the selected and prune-candidate versions.
+    All,
+    /// Only platforms with a version not in a final review state per the records (watch's
+    /// interval reconciles, DESIGN.md §10).
+    Live,
+}
+
+/// What a failed listing does.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnRefreshFailure {
+    /// Plan from the records, with a warning (`plan`, `apply`).
+    FallBack,
+    /// Stop: [`PlanError::Refresh`] (`watch`, which retries with backoff).
+    Fail,
+}
+
+/// What a reconcile is asked for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub refresh: Refresh,
+    pub on_refresh_failure: OnRefreshFailure,
+    /// Cancel versions mnpsync submitted that no manifest declares any more.
+    pub prune: bool,
+    /// The prune guard's limit; `None` never refuses (`--force`, or a plan that only shows).
+    pub prune_limit: Option<usize>,
+    pub selector: Selector,
+    pub options: PlanOptions,
+    /// The manifests' commit, for the plan and the journal.
+    pub commit: Option<String>,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            refresh: Refresh::All,
+            on_refresh_failure: OnRefreshFailure::FallBack,
+            prune: false,
+            prune_limit: Some(DEFAULT_PRUNE_LIMIT),
+            selector: Selector::default(),
+            options: PlanOptions::default(),
+            commit: None,
+        }
+    }
+}
+
+/// Why no plan could be made.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The refresh was refused for the credentials: planning from stale records and then
+    /// sending calls that must fail the same way would help nobody.
+    #[error("refreshing platform {platform} failed: {error}; credentials from {credentials}")]
+    Auth {
+        platform: String,
+        error: Box<ApiError>,
+        credentials: Box<crate::tcmpp::credentials::Source>,
+    },
+    /// A listing failed and the request said not to fall back.
+    #[error("refresh failed for platform {platform}: {error}")]
+    Refresh {
+        platform: String,
+        error: Box<ApiError>,
+    },
+    /// The prune guard refused the plan; nothing was sent.
+    #[error("{0}")]
+    Refused(String),
+    /// Shutdown was requested before the plan was made; nothing was sent.
+    #[error("shutdown requested while refreshing; nothing was sent")]
+    Interrupted,
+}
+
+/// Why a reconcile did not run to its end.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The records could not be written.
+    #[error("cannot write the records: {0}")]
+    Records(#[from] RecordError),
+    /// A saved plan no longer holds (manifests or approval states moved).
+    #[error("{0}")]
+    Stale(String),
+    /// Listing the platforms to check a saved plan failed.
+    #[error("refreshing platform {platform} to check the plan: {error}")]
+    CheckRefresh {
+        platform: String,
+        error: Box<ApiError>,
+    },
+}
+
+/// A plan and what a user should know about how it was made.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub plan: Plan,
+    pub warnings: Vec<String>,
+}
+
+/// Hooks a caller gets while a reconcile runs: rendering, progress, metrics.
+pub trait Progress: Sync {
+    /// The plan about to be executed (after the guard), with the warnings of its making.
+    fn planned(&self, _planned: &Planned) {}
+    /// One action's result, as soon as it is recorded.
+    fn result(&self, _result: &ActionResult) {}
+}
+
+/// No hooks.
+impl Progress for () {}
+
+/// What executes a plan: the client, the records, the executor's switches, the shutdown signal
+/// and the caller's hooks.
+#[derive(Clone, Copy)]
+pub struct Executor<'a> {
+    pub client: &'a Client,
+    pub records: &'a Records,
+    pub options: ApplyOptions,
+    pub shutdown: &'a CancellationToken,
+    pub progress: &'a dyn Progress,
+}
+
+/// A reconcile that ran to its end: the plan it executed and every action's result.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub plan: Plan,
+    pub warnings: Vec<String>,
+    pub report: ApplyReport,
+}
+
+/// The versions `--prune` may cancel: submitted by mnpsync per the records, matching the
+/// selector, and declared by no manifest of the whole set.
+pub fn prune_candidates(all: &Desired, state: &State, selector: &Selector) -> Vec<PruneCandidate> {
+    state
+        .entries
+        .iter()
+        .filter(|(key, entry)| {
+            entry.submitted_by_mnpsync
+                && !all.resources.contains_key(*key)
+                && selector.matches(&entry.labels)
+        })
+        .map(|(key, entry)| PruneCandidate {
+            key: key.clone(),
+            name: entry.name.clone(),
+            region: entry.region.clone(),
+        })
+        .collect()
+}
+
+/// Selects, refreshes (as asked and possible), plans and guards.
+///
+/// `all` is the whole manifest set (prune must not cancel what any manifest declares, selected
+/// or not); `client` is `None` when no refresh is possible (no credentials needed for
+/// `--no-refresh`). The "no manifest left" prune guard runs before any listing.
+///
+/// # Errors
+/// [`PlanError::Auth`] when the API refused the credentials; [`PlanError::Refresh`] when a
+/// listing failed under [`OnRefreshFailure::Fail`]; [`PlanError::Refused`] from the prune guard;
+/// [`PlanError::Interrupted`] on shutdown.
+pub async fn make_plan(
+    client: Option<&Client>,
+    all: &Desired,
+    state: &State,
+    request: &Request,
+    shutdown: &CancellationToken,
+) -> Result<Planned, PlanError> {
+    let desired = all.select(&request.selector);
+    let prune = if request.prune {
+        prune_candidates(all, state, &request.selector)
+    } else {
+        Vec::new()
+    };
+    if request.prune_limit.is_some() && desired.resources.is_empty() && !prune.is_empty() {
+        return Err(PlanError::Refused(format!(
+            "refusing to prune {} version(s): the manifests declare no version at all; check that no manifest was deleted by mistake, then pass --force",
+            prune.len()
+        )));
+    }
+    let mut keys: BTreeMap<Key, Option<String>> = desired
+        .resources
+        .values()
+        .map(|r| (r.key.clone(), r.region.clone()))
+        .collect();
+    keys.extend(prune.iter().map(|c| (c.key.clone(), c.region.clone())));
+    let mut observed = state.observed();
+    let mut warnings = Vec::new();
+    let to_refresh = match (request.refresh, client) {
+        (Refresh::Off, _) | (_, None) => None,
+        (Refresh::All, Some(client)) => Some((client, keys)),
+        (Refresh::Live, Some(client)) => Some((client, keys_to_refresh(&keys, &observed))),
+    };
+    let mut refreshed = to_refresh.is_some();
+    if let Some((client, keys)) = to_refresh
+        && !keys.is_empty()
+    {
+        let fresh = tokio::select! {
+            fresh = refresh(client, &keys) => fresh,
+            () = shutdown.cancelled() => return Err(PlanError::Interrupted),
+        };
+        match fresh {
+            Ok(fresh) => observed.extend(fresh),
+            Err((platform, e)) if e.class == Class::Auth => {
+                return Err(PlanError::Auth {
+                    platform,
+                    error: Box::new(e.error),
+                    credentials: Box::new(client.credentials().source.clone()),
+                });
+            }
+            Err((platform, e)) => match request.on_refresh_failure {
+                OnRefreshFailure::Fail => {
+                    return Err(PlanError::Refresh {
+                        platform,
+                        error: Box::new(e.error),
+                    });
+                }
+                OnRefreshFailure::FallBack => {
+                    refreshed = false;
+                    warnings.push(format!(
+                        "refresh failed for platform {platform} ({}); planning from the state file instead",
+                        e.error
+                    ));
+                }
+            },
+        }
+    }
+    let plan = plan(
+        &desired,
+        &observed,
+        &prune,
+        &request.options,
+        refreshed,
+        request.commit.clone(),
+    );
+    guard(plan, request).map(|plan| Planned { plan, warnings })
+}
+
+/// The prune guard (DESIGN.md §10), when the request has a limit.
+fn guard(plan: Plan, request: &Request) -> Result<Plan, PlanError> {
+    match request
+        .prune_limit
+        .and_then(|limit| prune_refusal(&plan, limit))
+    {
+        Some(why) => Err(PlanError::Refused(why)),
+        None => Ok(plan),
+    }
+}
+
+/// The whole pipeline: plans from the records and a refresh, guards, executes, records.
+///
+/// # Errors
+/// [`ReconcileError::Plan`] when no plan could be made (nothing was sent);
+/// [`ReconcileError::Records`] when the records could not be written.
+pub async fn reconcile(
+    exec: &Executor<'_>,
+    all: &Desired,
+    request: &Request,
+) -> Result<Applied, ReconcileError> {
+    let state = exec.records.snapshot();
+    let planned = make_plan(Some(exec.client), all, &state, request, exec.shutdown).await?;
+    execute(exec, planned, all).await
+}
+
+/// Records what the plan saw, then executes its actions and records every outcome.
+async fn execute(
+    exec: &Executor<'_>,
+    planned: Planned,
+    all: &Desired,
+) -> Result<Applied, ReconcileError> {
+    exec.records.observe(&planned.plan, &labels_of(all));
+    exec.progress.planned(&planned);
+    let Planned { plan, warnings } = planned;
+    let run = RunInfo::new(plan.commit.clone());
+    let on_result = |r: &ActionResult| exec.progress.result(r);
+    let report = apply(
+        exec.client,
+        &plan,
+        exec.records,
+        &run,
+        exec.options,
+        exec.shutdown,
+        &on_result,
+    )
+    .await?;
+    Ok(Applied {
+        plan,
+        warnings,
+        report,
+    })
+}
+
+/// Label sets of the declared resources, for the records.
+fn labels_of(desired: &Desired) -> BTreeMap<Key, BTreeMap<String, String>> {
+    desired
+        .resources
+        .iter()
+        .map(|(k, r)| (k.clone(), r.labels.clone()))
+        .collect()
+}

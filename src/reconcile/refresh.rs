@@ -1,0 +1,100 @@
+//! Observing: which platforms a reconcile lists, and turning their listings into the observed
+//! state of each key. The pipeline's only reads of the API before it plans.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::StreamExt;
+
+use crate::manifest::Key;
+use crate::plan::{Observed, observe_records};
+use crate::tcmpp::{CallError, Client};
+
+/// Platforms refreshed at once.
+const REFRESH_CONCURRENCY: usize = 8;
+
+/// Lists every approval of the platforms of `keys` and returns the observed state of each key
+/// (`none` when the platform has no record of it).
+///
+/// # Errors
+/// The first platform whose listing failed after retries.
+pub async fn refresh(
+    client: &Client,
+    keys: &BTreeMap<Key, Option<String>>,
+) -> Result<BTreeMap<Key, Observed>, (String, CallError)> {
+    // Owned values keep the future `Send` (borrowed ones inside the stream's closure are not
+    // provably so), which lets callers spawn a reconcile.
+    let mut platforms: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for (key, region) in keys {
+        let entry = platforms.entry(key.platform_id.clone()).or_insert(None);
+        if entry.is_none() {
+            entry.clone_from(region);
+        }
+    }
+    let mut listings = futures::stream::iter(platforms)
+        .map(|(platform, region)| async move {
+            let records = client
+                .list_approvals(&platform, None, region.as_deref())
+                .await;
+            (platform, records)
+        })
+        .buffer_unordered(REFRESH_CONCURRENCY);
+    let mut seen = BTreeMap::new();
+    while let Some((platform, records)) = listings.next().await {
+        let records = records.map_err(|e| (platform.clone(), e))?;
+        seen.extend(observe_records(&platform, &records));
+    }
+    Ok(keys
+        .keys()
+        .map(|k| (k.clone(), seen.get(k).copied().unwrap_or(Observed::None)))
+        .collect())
+}
+
+/// The keys whose platforms must be listed: every platform with at least one version not in a
+/// final review state (approved, rejected) per `known`. A listed platform refreshes all its keys.
+pub fn keys_to_refresh(
+    keys: &BTreeMap<Key, Option<String>>,
+    known: &BTreeMap<Key, Observed>,
+) -> BTreeMap<Key, Option<String>> {
+    let live: BTreeSet<&str> = keys
+        .keys()
+        .filter(|k| !matches!(known.get(*k), Some(Observed::Approved | Observed::Rejected)))
+        .map(|k| k.platform_id.as_str())
+        .collect();
+    keys.iter()
+        .filter(|(k, _)| live.contains(k.platform_id.as_str()))
+        .map(|(k, r)| (k.clone(), r.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_whose_versions_are_all_final_are_not_listed() {
+        let keys: BTreeMap<Key, Option<String>> = [
+            (Key::new("A", 1), None),
+            (Key::new("A", 2), None),
+            (Key::new("B", 1), Some("ap-singapore".to_string())),
+            (Key::new("C", 1), None),
+        ]
+        .into_iter()
+        .collect();
+        let known: BTreeMap<Key, Observed> = [
+            (Key::new("A", 1), Observed::Approved),
+            (Key::new("A", 2), Observed::Processing),
+            (Key::new("B", 1), Observed::Approved),
+            (Key::new("C", 1), Observed::Rejected),
+        ]
+        .into_iter()
+        .collect();
+        let listed: Vec<String> = keys_to_refresh(&keys, &known)
+            .keys()
+            .map(ToString::to_string)
+            .collect();
+        // A has a processing version, so all of A is listed; B and C are final.
+        assert_eq!(listed, vec!["A/1", "A/2"]);
+        // Unknown versions are listed.
+        assert_eq!(keys_to_refresh(&keys, &BTreeMap::new()).len(), 4);
+    }
+}
