@@ -146,7 +146,7 @@ impl PendingCache {
 /// Maps one call's result to its outcome and message.
 ///
 /// `error` is `None` for a success; `source` locates the manifest for rejected input.
-pub fn outcome_of(
+pub(crate) fn outcome_of(
     action: ApplyAction,
     error: Option<&CallError>,
     source: &str,

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A git command that takes longer is abandoned (`git pull` is retried next interval).
-pub const GIT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const GIT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The directory git should run in for a manifest path: the path itself when it is a
 /// directory, else its parent (`.` for a bare file name).
-pub fn dir_of(path: &Path) -> PathBuf {
+pub(crate) fn dir_of(path: &Path) -> PathBuf {
     if path.is_dir() {
         path.to_path_buf()
     } else {
@@ -81,7 +81,8 @@ pub async fn commit_of(paths: &[PathBuf]) -> Option<String> {
 ///
 /// # Errors
 /// `path` is not in a git work tree, or git failed.
-pub async fn top_level(path: &Path) -> Result<PathBuf, String> {
+#[cfg(feature = "watch")]
+pub(crate) async fn top_level(path: &Path) -> Result<PathBuf, String> {
     let top = run(&dir_of(path), &["rev-parse", "--show-toplevel"]).await?;
     Ok(PathBuf::from(top.trim()))
 }
@@ -90,12 +91,13 @@ pub async fn top_level(path: &Path) -> Result<PathBuf, String> {
 ///
 /// # Errors
 /// As [`run`].
-pub async fn pull_ff_only(top: &Path) -> Result<(), String> {
+#[cfg(feature = "watch")]
+pub(crate) async fn pull_ff_only(top: &Path) -> Result<(), String> {
     run(top, &["pull", "--ff-only", "--quiet"]).await.map(drop)
 }
 
 /// Replaces the user-info of URLs (`https://user:token@host`) so remotes' tokens are not logged.
-pub fn redact_url_credentials(text: &str) -> String {
+pub(crate) fn redact_url_credentials(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("://") {

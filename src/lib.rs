@@ -5,14 +5,32 @@
 //!
 //! # Layout
 //!
-//! - [`manifest`]: the `mnpsync/v1` YAML schema, loading and validation with locations.
-//! - [`plan`]: pure planning, desired × observed → ordered actions.
-//! - [`reconcile`]: one refresh → plan sequence, shared by every command.
-//! - [`apply`]: the executor: concurrency, outcomes, records.
-//! - [`record`]: `journal.jsonl`, `state.json`, the state-directory lock.
+//! One pipeline, in [`reconcile`], called the same way by `plan`, `apply` and `watch`:
+//!
+//! ```text
+//! manifest::load → select → refresh → plan → guard → execute → record
+//!   (manifest)     (reconcile::make_plan: plan::plan)  (apply)   (record)
+//! ```
+//!
+//! - [`manifest`]: the `mnpsync/v1` YAML schema, discovery, loading and validation with
+//!   locations.
+//! - [`reconcile`]: the pipeline — selection, refresh, the prune guard, saved plans; the one
+//!   entry point for a reconcile ([`reconcile::reconcile`], [`reconcile::make_plan`],
+//!   [`reconcile::apply_saved`]).
+//! - [`plan`]: pure planning, desired × observed → ordered actions; the saved-plan format.
+//! - [`apply`]: the executor: concurrency, outcomes, intent and outcome lines.
+//! - [`record`]: `journal.jsonl`, `state.json`, the lock, and [`record::Records`], the one owner
+//!   of the state while a run writes it.
 //! - [`report`]: text, JSON and markdown rendering.
 //! - [`tcmpp`]: the API client — signing, typed calls, the error-class table, retries.
-//! - [`sim`]: a faithful local simulator of the TCMPP endpoint.
+//! - [`git`]: every git call (commit, pull, URL redaction).
+//! - `sim` (feature `sim`): a faithful local simulator of the TCMPP endpoint.
+//! - `watch` (feature `watch`): the long-running loop: triggers, file events, health, metrics.
+//!
+//! The `mnpsync` binary (feature `cli`, on by default) is a thin clap front end in `src/cli/`:
+//! it parses flags, calls the pipeline, renders, and picks the exit code. Library users can
+//! depend on `mnpsync` with `default-features = false` (no clap, axum, notify, indicatif or
+//! tracing-subscriber), adding `sim` or `watch` when they want those.
 //!
 //! # Example: from a manifest to a plan, without I/O
 //!
@@ -46,7 +64,6 @@
 //! assert_eq!(plan.resources[0].action, Some(ApplyAction::Submit));
 //! assert_eq!(plan.resources[0].source, "shop.yaml:2");
 //! ```
-//! - [`watch`]: the long-running loop: triggers, file watching, health and metrics.
 
 pub mod apply;
 pub mod git;
@@ -55,6 +72,8 @@ pub mod plan;
 pub mod reconcile;
 pub mod record;
 pub mod report;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod tcmpp;
+#[cfg(feature = "watch")]
 pub mod watch;

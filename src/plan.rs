@@ -13,6 +13,7 @@ use crate::tcmpp::model::{ApplyAction, ApprovalRecord, ApprovalStatus};
 pub const FORMAT_VERSION: u32 = 1;
 
 /// What is known of one version on the platform.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Observed {
@@ -310,7 +311,7 @@ fn summarize(resources: &[PlannedResource]) -> Summary {
 }
 
 /// The observed state after an action converged: what the platform holds now.
-pub fn observed_after(action: ApplyAction) -> Observed {
+pub(crate) fn observed_after(action: ApplyAction) -> Observed {
     match action {
         ApplyAction::Submit => Observed::Processing,
         ApplyAction::Cancel => Observed::Cancelled,
@@ -323,7 +324,7 @@ pub const DEFAULT_PRUNE_LIMIT: usize = 10;
 /// Why a prune must not run without `--force`, if it must not: a deleted directory or a bad merge
 /// must not wipe a release. Refused: more than `limit` prune cancels; any prune cancel when the
 /// (selected) manifests declare nothing; two or more prune cancels that are every pending version.
-pub fn prune_refusal(plan: &Plan, limit: usize) -> Option<String> {
+pub(crate) fn prune_refusal(plan: &Plan, limit: usize) -> Option<String> {
     let pruned = plan.actions().filter(|r| r.pruned).count();
     if pruned == 0 {
         return None;
@@ -371,7 +372,7 @@ impl SavedPlan {
 
     /// Why this plan may no longer be applied, or `None` when it still holds: the manifests
     /// changed, or the platform's state of a planned version moved since the plan was made.
-    pub fn staleness(
+    pub(crate) fn staleness(
         &self,
         manifests_digest: &str,
         observed: &BTreeMap<Key, Observed>,

@@ -26,7 +26,7 @@ pub fn plan_summary_line(plan: &Plan) -> String {
 }
 
 /// How long executing `calls` takes at `rate_limit` requests per second, when worth saying.
-pub fn duration_estimate(calls: usize, rate_limit: u32) -> Option<String> {
+pub(crate) fn duration_estimate(calls: usize, rate_limit: u32) -> Option<String> {
     let seconds = calls as f64 / f64::from(rate_limit.max(1));
     (seconds >= 5.0).then(|| {
         let rounded = Duration::from_secs(seconds.ceil() as u64);

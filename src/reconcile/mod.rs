@@ -29,7 +29,8 @@ use crate::plan::{DEFAULT_PRUNE_LIMIT, Plan, PlanOptions, PruneCandidate, plan, 
 use crate::record::{RecordError, Records, State};
 use crate::tcmpp::{ApiError, Class, Client};
 
-pub use refresh::{keys_to_refresh, refresh};
+pub(crate) use refresh::keys_to_refresh;
+pub use refresh::refresh;
 pub use saved::{SavedApplied, apply_saved};
 
 /// Which platforms are listed before planning.
@@ -169,7 +170,11 @@ pub struct Applied {
 
 /// The versions `--prune` may cancel: submitted by mnpsync per the records, matching the
 /// selector, and declared by no manifest of the whole set.
-pub fn prune_candidates(all: &Desired, state: &State, selector: &Selector) -> Vec<PruneCandidate> {
+pub(crate) fn prune_candidates(
+    all: &Desired,
+    state: &State,
+    selector: &Selector,
+) -> Vec<PruneCandidate> {
     state
         .entries
         .iter()

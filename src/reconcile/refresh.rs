@@ -51,7 +51,7 @@ pub async fn refresh(
 
 /// The keys whose platforms must be listed: every platform with at least one version not in a
 /// final review state (approved, rejected) per `known`. A listed platform refreshes all its keys.
-pub fn keys_to_refresh(
+pub(crate) fn keys_to_refresh(
     keys: &BTreeMap<Key, Option<String>>,
     known: &BTreeMap<Key, Observed>,
 ) -> BTreeMap<Key, Option<String>> {

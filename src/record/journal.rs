@@ -10,7 +10,7 @@ use super::{JOURNAL_FILE, JournalLine, RecordError, io};
 /// The append-only journal. Each line is written with one `write` call, so a crash leaves at
 /// most a torn last line, which [`read_journal`] tolerates.
 #[derive(Debug)]
-pub struct Journal {
+pub(crate) struct Journal {
     file: Mutex<File>,
     path: PathBuf,
 }

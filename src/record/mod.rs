@@ -14,7 +14,8 @@ mod lock;
 mod records;
 mod state;
 
-pub use journal::{Journal, read_journal};
+pub(crate) use journal::Journal;
+pub use journal::read_journal;
 pub use lock::Lock;
 pub use records::Records;
 pub use state::{State, StateEntry};
@@ -126,7 +127,7 @@ pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RecordError + '_
 }
 
 /// A UTC RFC 3339 timestamp of now.
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

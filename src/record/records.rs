@@ -71,12 +71,12 @@ impl Records {
     }
 
     /// Whether the saved plan `id` was applied from this state directory.
-    pub fn plan_applied(&self, id: &str) -> bool {
+    pub(crate) fn plan_applied(&self, id: &str) -> bool {
         self.state().applied_plans.iter().any(|p| p == id)
     }
 
     /// Remembers that the saved plan `id` was applied (the last [`APPLIED_PLANS_KEPT`]).
-    pub fn mark_plan_applied(&self, id: String) {
+    pub(crate) fn mark_plan_applied(&self, id: String) {
         let mut state = self.state();
         state.applied_plans.push(id);
         let excess = state.applied_plans.len().saturating_sub(APPLIED_PLANS_KEPT);
@@ -84,7 +84,7 @@ impl Records {
     }
 
     /// Records what a refresh or plan saw, keeping names and labels current.
-    pub fn observe(&self, plan: &Plan, labels: &BTreeMap<Key, BTreeMap<String, String>>) {
+    pub(crate) fn observe(&self, plan: &Plan, labels: &BTreeMap<Key, BTreeMap<String, String>>) {
         let mut state = self.state();
         let now = now_rfc3339();
         for r in &plan.resources {

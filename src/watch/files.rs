@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 /// A watched manifest path, resolved (symlinks followed) to what is watched.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Root {
+pub(crate) enum Root {
     /// A directory, watched recursively.
     Dir(PathBuf),
     /// A single file, watched through its directory.
@@ -33,7 +33,7 @@ impl Root {
 
 /// What is at a path now, for [`is_relevant`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
+pub(crate) enum Entry {
     Missing,
     File,
     Dir,
@@ -65,7 +65,7 @@ fn is_manifest_name(path: &Path) -> bool {
 /// (`.git/`, `.foo.yaml.swp`, as the loader skips them), other files (`foo.yaml~`, `4913`).
 /// A renamed or removed path that no longer exists counts as a directory when it has no
 /// extension. `rescan` (the watcher lost events) is always relevant.
-pub fn is_relevant(
+pub(crate) fn is_relevant(
     kind: &EventKind,
     paths: &[PathBuf],
     rescan: bool,

@@ -13,7 +13,7 @@ use super::metrics::Metrics;
 
 /// What health is judged on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HealthState {
+pub(crate) struct HealthState {
     /// Errors in the current manifest set (0: valid).
     pub manifest_errors: usize,
     /// When the last reconcile finished (see [`Reconciled::finished`]).
@@ -24,14 +24,14 @@ pub struct HealthState {
 
 /// The health verdict: `reason` is set when unhealthy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Health {
+pub(crate) struct Health {
     pub ok: bool,
     pub reason: Option<String>,
 }
 
 /// Healthy while the manifest set is valid and the last reconcile finished less than two
 /// intervals ago.
-pub fn health(state: &HealthState, now: Instant, interval: Duration) -> Health {
+pub(crate) fn health(state: &HealthState, now: Instant, interval: Duration) -> Health {
     let unhealthy = |reason: String| Health {
         ok: false,
         reason: Some(reason),

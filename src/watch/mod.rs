@@ -45,10 +45,11 @@ use crate::record::{Lock, Outcome, RecordError, Records};
 use crate::report;
 use crate::tcmpp::Client;
 
-pub use files::{Entry, Root, is_relevant};
-pub use health::{Health, HealthState, health};
 pub use metrics::Metrics;
-pub use schedule::{Reconciled, Schedule, Trigger, jittered, needs_retry, retry_delay, unchanged};
+
+pub(crate) use files::{Entry, is_relevant};
+pub(crate) use health::HealthState;
+pub(crate) use schedule::{Reconciled, Schedule, Trigger, needs_retry, unchanged};
 
 use files::FileWatcher;
 use health::{Status, serve_health};

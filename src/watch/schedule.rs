@@ -16,7 +16,7 @@ use super::{INTERVAL_JITTER, RETRY_BASE};
 /// Why a reconcile runs. Ordered by precedence: when several are due, the greatest runs, and it
 /// covers the others (every reconcile reloads the manifests and refreshes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Trigger {
+pub(crate) enum Trigger {
     /// Manifest files changed (debounced).
     FilesChanged,
     /// The backoff after a failed reconcile ran out.
@@ -51,7 +51,7 @@ impl fmt::Display for Trigger {
 
 /// How one reconcile ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reconciled {
+pub(crate) enum Reconciled {
     /// Planned and applied; every action converged (or none was needed).
     Converged { actions: usize },
     /// Planned and applied; some actions are blocked or were rejected: a person must act, so
@@ -92,7 +92,7 @@ impl Reconciled {
 
 /// When the next reconcile runs. Pure: the loop passes the time and random draws in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     pub interval: Duration,
     /// The first reconcile has not run yet.
     pub start_pending: bool,
@@ -177,7 +177,7 @@ impl Schedule {
 }
 
 /// `interval` ± [`INTERVAL_JITTER`], with `unit` uniform in `[0, 1)`.
-pub fn jittered(interval: Duration, unit: f64) -> Duration {
+pub(crate) fn jittered(interval: Duration, unit: f64) -> Duration {
     let unit = unit.clamp(0.0, 1.0);
     interval.mul_f64(1.0 + INTERVAL_JITTER * (2.0 * unit - 1.0))
 }
@@ -185,7 +185,7 @@ pub fn jittered(interval: Duration, unit: f64) -> Duration {
 /// The wait before retrying after `failures` failed reconciles in a row: the client's
 /// exponential ceiling ([`RetryPolicy::ceiling`], base [`RETRY_BASE`], capped at `interval`)
 /// with "equal jitter" (half fixed, half random), so an outage is never hammered.
-pub fn retry_delay(failures: u32, interval: Duration, unit: f64) -> Duration {
+pub(crate) fn retry_delay(failures: u32, interval: Duration, unit: f64) -> Duration {
     let policy = RetryPolicy {
         attempts: u32::MAX,
         base: RETRY_BASE.min(interval),
@@ -197,14 +197,14 @@ pub fn retry_delay(failures: u32, interval: Duration, unit: f64) -> Duration {
 
 /// Whether a file-triggered reconcile can be skipped: the manifests are exactly those of the
 /// last finished reconcile (an editor's temp file, a touch, a change reverted).
-pub fn unchanged(trigger: Trigger, digest: &str, last_applied: Option<&str>) -> bool {
+pub(crate) fn unchanged(trigger: Trigger, digest: &str, last_applied: Option<&str>) -> bool {
     trigger == Trigger::FilesChanged && last_applied == Some(digest)
 }
 
 /// Whether the failures in an apply are worth a retry with backoff: an early stop (auth), or a
 /// failed action that is not rejected input (which needs a manifest change, not a retry).
 /// Blocked actions need a person and wait for the next interval.
-pub fn needs_retry(report: &ApplyReport) -> bool {
+pub(crate) fn needs_retry(report: &ApplyReport) -> bool {
     report.stopped.is_some()
         || report
             .results
