@@ -34,7 +34,7 @@ pub struct Global {
         long,
         global = true,
         env = "MNPSYNC_ENDPOINT",
-        default_value = "https://tcmpp.tencentcloudapi.com"
+        default_value = mnpsync::tcmpp::DEFAULT_ENDPOINT
     )]
     pub endpoint: String,
     /// Default region for requests (a manifest's spec.region wins).

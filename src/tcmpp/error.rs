@@ -85,6 +85,7 @@ impl ApiError {
 
 /// What an error means for mnpsync; decides retries, outcomes and whether a run stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Class {
     /// `ExistMNPApprovalRecord` on submit: an approval is already in place.
     AlreadyInPlace,
@@ -102,13 +103,6 @@ pub enum Class {
     Transient,
     /// Anything else: fail with the code, message and RequestId.
     Failed,
-}
-
-impl Class {
-    /// Whether this class means the desired state already holds.
-    pub fn is_converged(self) -> bool {
-        matches!(self, Class::AlreadyInPlace | Class::AlreadyCancelled)
-    }
 }
 
 /// Codes that mean a person must act on the platform.

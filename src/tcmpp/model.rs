@@ -16,6 +16,7 @@ pub const PROCESS_MNP_APPROVAL: &str = "ProcessMNPApproval";
 /// `ApplyAction` of `CreateMNPApproval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ApplyAction {
     Submit,
     Cancel,
@@ -39,6 +40,7 @@ impl std::fmt::Display for ApplyAction {
 /// `ApprovalStatus` of a record: 1 processing, 2 rejected, 3 approved, 4 cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ApprovalStatus {
     Processing,
     Rejected,

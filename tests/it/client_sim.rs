@@ -8,9 +8,10 @@ use mnpsync::tcmpp::credentials::Secret;
 use mnpsync::tcmpp::model::{ApplyAction, CreateMnpApprovalRequest};
 use mnpsync::tcmpp::{CallError, Class, Client, ClientConfig, Credentials, Endpoint, RetryPolicy};
 
-const PLATFORM: &str = "T04257DS9431720WTAG";
+use crate::util::{PLATFORM, sim_credentials};
 
-fn client_for(sim: &SimHandle, credentials: Credentials) -> Client {
+/// A client of `sim` whose retries back off in milliseconds.
+fn fast_client(sim: &SimHandle, credentials: Credentials) -> Client {
     let mut config = ClientConfig::new(Endpoint::parse(&sim.url).unwrap());
     config.retry = RetryPolicy {
         attempts: 5,
@@ -20,14 +21,10 @@ fn client_for(sim: &SimHandle, credentials: Credentials) -> Client {
     Client::new(credentials, config).unwrap()
 }
 
-fn good_credentials(config: &SimConfig) -> Credentials {
-    Credentials::new(config.secret_id.clone(), config.secret_key.clone(), "test")
-}
-
 async fn start(config: SimConfig) -> (SimHandle, Client) {
-    let credentials = good_credentials(&config);
+    let credentials = sim_credentials(&config);
     let sim = spawn(config).await.unwrap();
-    let client = client_for(&sim, credentials);
+    let client = fast_client(&sim, credentials);
     (sim, client)
 }
 
@@ -131,7 +128,7 @@ async fn auth_failures_are_not_retried() {
     let config = SimConfig::default();
     let sim = spawn(config.clone()).await.unwrap();
 
-    let wrong_key = client_for(
+    let wrong_key = fast_client(
         &sim,
         Credentials::new(config.secret_id.clone(), "not-the-key", "test"),
     );
@@ -142,7 +139,7 @@ async fn auth_failures_are_not_retried() {
     assert_eq!(err.error.code(), "AuthFailure.SignatureFailure");
     assert_eq!((err.class, err.attempts), (Class::Auth, 1));
 
-    let unknown_id = client_for(
+    let unknown_id = fast_client(
         &sim,
         Credentials::new(
             "AKIDunknown000000000000000000000",
@@ -163,10 +160,10 @@ async fn auth_failures_are_not_retried() {
 #[tokio::test]
 async fn session_token_is_accepted() {
     let config = SimConfig::default();
-    let mut credentials = good_credentials(&config);
+    let mut credentials = sim_credentials(&config);
     credentials.token = Some(Secret::new("temporary-token"));
     let sim = spawn(config).await.unwrap();
-    let client = client_for(&sim, credentials);
+    let client = fast_client(&sim, credentials);
     let reply = client
         .create_mnp_approval(&req(5, ApplyAction::Submit), None)
         .await
@@ -334,7 +331,7 @@ async fn listing_fetches_every_page() {
         rate_limit: 0,
         ..SimConfig::default()
     };
-    let credentials = good_credentials(&config);
+    let credentials = sim_credentials(&config);
     let sim = spawn(config).await.unwrap();
     let mut client_config = ClientConfig::new(Endpoint::parse(&sim.url).unwrap());
     client_config.rate_limit = 1000;

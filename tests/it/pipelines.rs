@@ -4,10 +4,10 @@
 //! from a list kept here, so a renamed or removed flag breaks this test, not a user's pipeline.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::process::Command;
 
 use serde_yaml::Value;
+
+use crate::util::{mnpsync, repo_file};
 
 const GITHUB: &str = "examples/github-actions.yml";
 const GITLAB: &str = "examples/gitlab-ci.yml";
@@ -15,13 +15,9 @@ const GITLAB: &str = "examples/gitlab-ci.yml";
 const GITHUB_SHELL_KEYS: &[&str] = &["run"];
 const GITLAB_SHELL_KEYS: &[&str] = &["script", "before_script", "after_script"];
 
-fn read(path: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 fn parse(path: &str) -> Value {
-    serde_yaml::from_str(&read(path)).unwrap_or_else(|e| panic!("{path} is not valid YAML: {e}"))
+    serde_yaml::from_str(&repo_file(path))
+        .unwrap_or_else(|e| panic!("{path} is not valid YAML: {e}"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -30,15 +26,7 @@ fn parse(path: &str) -> Value {
 
 /// `mnpsync ARGS` with nothing from the environment that clap would read (or show in the help).
 fn help(args: &[&str]) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mnpsync"));
-    command.args(args);
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if name.starts_with("TENCENTCLOUD_") || name.starts_with("MNPSYNC_") {
-            command.env_remove(&*name);
-        }
-    }
-    let output = command.output().expect("mnpsync runs");
+    let output = mnpsync(args).output().expect("mnpsync runs");
     assert!(output.status.success(), "mnpsync {args:?} --help fails");
     String::from_utf8(output.stdout).unwrap()
 }
@@ -371,14 +359,14 @@ fn both_workflows_parse_as_yaml_with_the_expected_triggers() {
 
 #[test]
 fn the_workflows_take_credentials_from_secrets_not_flags() {
-    let github = read(GITHUB);
+    let github = repo_file(GITHUB);
     for var in ["TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY"] {
         assert!(
             github.contains(&format!("{var}: ${{{{ secrets.{var} }}}}")),
             "{GITHUB}: {var} from secrets"
         );
         assert!(
-            read(GITLAB).contains(var),
+            repo_file(GITLAB).contains(var),
             "{GITLAB}: documents the {var} variable"
         );
     }

@@ -7,17 +7,17 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use mnpsync::record::{Event, Lock, read_journal};
 use mnpsync::sim::{Sim, SimConfig, SimHandle, spawn};
 use mnpsync::tcmpp::model::{ApplyAction, CreateMnpApprovalRequest};
-use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint};
 use tokio_util::sync::CancellationToken;
 
+use crate::util::{
+    against_sim, apply_action, client_for, eventually, manifest_doc, mnpsync, signing_as, version,
+};
+
 const PLATFORM: &str = "TWATCH0000000000001";
-const DEADLINE: Duration = Duration::from_secs(10);
-const POLL: Duration = Duration::from_millis(20);
 
 /// A simulator and the directories of one scenario.
 struct Setup {
@@ -52,26 +52,15 @@ impl Setup {
 
     /// `mnpsync ARGS` with the simulator's credentials and nothing from the real environment.
     fn command(&self, args: &[&str]) -> Command {
-        let config = self.sim().config();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_mnpsync"));
-        command
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("TENCENTCLOUD_SECRET_ID", &config.secret_id)
-            .env("TENCENTCLOUD_SECRET_KEY", &config.secret_key)
-            .env("MNPSYNC_ENDPOINT", &self.endpoint)
-            .env("MNPSYNC_STATE_DIR", self.state())
-            .env("HOME", self.dir.path().join("home"));
-        for var in [
-            "TENCENTCLOUD_SESSION_TOKEN",
-            "TENCENTCLOUD_PROFILE",
-            "TENCENTCLOUD_CREDENTIALS_FILE",
-            "TENCENTCLOUD_REGION",
-            "MNPSYNC_RATE_LIMIT",
-            "RUST_LOG",
-        ] {
-            command.env_remove(var);
-        }
+        let mut command = mnpsync(args);
+        command.current_dir(self.dir.path());
+        against_sim(
+            &mut command,
+            &self.endpoint,
+            &self.state(),
+            &self.dir.path().join("home"),
+        );
+        signing_as(&mut command, self.sim().config());
         command
     }
 
@@ -115,14 +104,15 @@ impl Setup {
             stderr,
             health: String::new(),
         };
-        eventually("the health address is announced", &watch, || {
-            let found = watch
-                .stderr()
-                .lines()
-                .any(|l| l.starts_with("health on http://"));
-            async move { found }
-        })
-        .await;
+        watch
+            .until("the health address is announced", || {
+                let found = watch
+                    .stderr()
+                    .lines()
+                    .any(|l| l.starts_with("health on http://"));
+                async move { found }
+            })
+            .await;
         let line = watch
             .stderr()
             .lines()
@@ -159,6 +149,15 @@ impl Watch {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// [`eventually`], showing the watch's log when it times out.
+    async fn until<F, Fut>(&self, what: &str, check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        eventually(what, || self.stderr(), check).await;
+    }
+
     /// Sends SIGTERM and waits for the exit.
     async fn terminate(&mut self) -> ExitStatus {
         let status = Command::new("kill")
@@ -167,19 +166,19 @@ impl Watch {
             .unwrap();
         assert!(status.success(), "kill -TERM {}", self.pid);
         let child = self.child.as_mut().unwrap();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                self.child = None;
-                return status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(15),
-                "watch did not exit after SIGTERM; stderr:\n{}",
-                self.stderr()
-            );
-            tokio::time::sleep(POLL).await;
-        }
+        let log = &self.stderr;
+        let mut exit = None;
+        eventually(
+            "watch exits after SIGTERM",
+            || log.lock().unwrap().clone(),
+            || {
+                exit = child.try_wait().unwrap();
+                std::future::ready(exit.is_some())
+            },
+        )
+        .await;
+        self.child = None;
+        exit.unwrap()
     }
 }
 
@@ -192,27 +191,9 @@ impl Drop for Watch {
     }
 }
 
-/// Polls `check` every 20 ms until it holds; fails after 10 s showing the watch's log.
-async fn eventually<F, Fut>(what: &str, watch: &Watch, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !check().await {
-        assert!(
-            started.elapsed() < DEADLINE,
-            "timed out waiting until {what}; watch stderr:\n{}",
-            watch.stderr()
-        );
-        tokio::time::sleep(POLL).await;
-    }
-}
-
+/// One manifest document of [`PLATFORM`].
 fn manifest(name: &str, version: i64, approval: &str) -> String {
-    format!(
-        "apiVersion: mnpsync/v1\nkind: MNPApproval\nmetadata:\n  name: {name}\nspec:\n  platformId: {PLATFORM}\n  mnpVersionId: {version}\n  approval: {approval}\n"
-    )
+    manifest_doc(name, PLATFORM, version, approval)
 }
 
 /// `CreateMNPApproval` calls as (version, ApplyAction, error code).
@@ -222,8 +203,8 @@ fn creates(sim: &Sim) -> Vec<(i64, String, Option<String>)> {
         .filter(|c| c.action == "CreateMNPApproval")
         .map(|c| {
             (
-                c.params["MNPVersionId"].as_i64().unwrap_or(-1),
-                c.params["ApplyAction"].as_str().unwrap_or("").to_string(),
+                version(&c).unwrap_or(-1),
+                apply_action(&c).unwrap_or("").to_string(),
                 c.code,
             )
         })
@@ -258,25 +239,28 @@ async fn start_reconciles_and_an_atomic_save_makes_exactly_the_new_call() {
     setup.write("app.yaml", &manifest("app-100", 100, "submitted"));
     let watch = setup.watch(&[]).await;
     let sim = setup.sim();
-    eventually("the start reconcile submits 100", &watch, || {
-        let done = creates(sim) == vec![submitted(100)];
-        async move { done }
-    })
-    .await;
+    watch
+        .until("the start reconcile submits 100", || {
+            let done = creates(sim) == vec![submitted(100)];
+            async move { done }
+        })
+        .await;
 
     setup.save_atomically("app.yaml", &manifest("app-101", 101, "submitted"));
-    eventually("the edit submits 101", &watch, || {
-        let done = creates(sim).contains(&submitted(101));
-        async move { done }
-    })
-    .await;
+    watch
+        .until("the edit submits 101", || {
+            let done = creates(sim).contains(&submitted(101));
+            async move { done }
+        })
+        .await;
     // Two more reconciles (each lists the platform) make no further call.
     let listed = listings(sim);
-    eventually("two interval reconciles pass", &watch, || {
-        let done = listings(sim) >= listed + 2;
-        async move { done }
-    })
-    .await;
+    watch
+        .until("two interval reconciles pass", || {
+            let done = listings(sim) >= listed + 2;
+            async move { done }
+        })
+        .await;
     assert_eq!(creates(sim), vec![submitted(100), submitted(101)]);
 }
 
@@ -286,22 +270,24 @@ async fn healthz_and_metrics_answer() {
     setup.write("app.yaml", &manifest("app-150", 150, "submitted"));
     let watch = setup.watch(&[]).await;
     let healthz = format!("{}/healthz", watch.health);
-    eventually("healthz says ok", &watch, || {
-        let url = healthz.clone();
-        async move { get(&url).await == (200, r#"{"status":"ok"}"#.to_string()) }
-    })
-    .await;
+    watch
+        .until("healthz says ok", || {
+            let url = healthz.clone();
+            async move { get(&url).await == (200, r#"{"status":"ok"}"#.to_string()) }
+        })
+        .await;
     let metrics_url = format!("{}/metrics", watch.health);
-    eventually("the submit is counted", &watch, || {
-        let url = metrics_url.clone();
-        async move {
-            get(&url)
-                .await
-                .1
-                .contains(r#"mnpsync_actions_total{action="submit",outcome="submitted"} 1"#)
-        }
-    })
-    .await;
+    watch
+        .until("the submit is counted", || {
+            let url = metrics_url.clone();
+            async move {
+                get(&url)
+                    .await
+                    .1
+                    .contains(r#"mnpsync_actions_total{action="submit",outcome="submitted"} 1"#)
+            }
+        })
+        .await;
     let (status, text) = get(&metrics_url).await;
     assert_eq!(status, 200);
     for name in [
@@ -325,54 +311,61 @@ async fn a_broken_manifest_makes_no_call_and_fixing_it_resumes() {
     setup.write("app.yaml", &manifest("app-200", 200, "submitted"));
     let watch = setup.watch(&[]).await;
     let sim = setup.sim();
-    eventually("the start reconcile submits 200", &watch, || {
-        let done = creates(sim) == vec![submitted(200)];
-        async move { done }
-    })
-    .await;
+    watch
+        .until("the start reconcile submits 200", || {
+            let done = creates(sim) == vec![submitted(200)];
+            async move { done }
+        })
+        .await;
 
     // A new version, but with an invalid value: nothing of it may reach the API.
     setup.write("app.yaml", &manifest("app-201", 201, "maybe"));
     let healthz = format!("{}/healthz", watch.health);
-    eventually("healthz reports the broken set", &watch, || {
-        let url = healthz.clone();
-        async move {
-            get(&url).await
-                == (
-                    503,
-                    r#"{"status":"unhealthy","reason":"manifests invalid: 1 error"}"#.to_string(),
-                )
-        }
-    })
-    .await;
+    watch
+        .until("healthz reports the broken set", || {
+            let url = healthz.clone();
+            async move {
+                get(&url).await
+                    == (
+                        503,
+                        r#"{"status":"unhealthy","reason":"manifests invalid: 1 error"}"#
+                            .to_string(),
+                    )
+            }
+        })
+        .await;
     // The health state may change before the log line has been read from the child's stderr.
-    eventually("the error is logged with its location", &watch, || {
-        let done = watch
-            .stderr()
-            .contains("app.yaml:8:13: invalid value for `spec.approval`");
-        async move { done }
-    })
-    .await;
+    watch
+        .until("the error is logged with its location", || {
+            let done = watch
+                .stderr()
+                .contains("app.yaml:8:13: invalid value for `spec.approval`");
+            async move { done }
+        })
+        .await;
     // An interval reconcile of the last valid set passes; still no new call.
     let listed = listings(sim);
-    eventually("an interval reconcile passes", &watch, || {
-        let done = listings(sim) > listed;
-        async move { done }
-    })
-    .await;
+    watch
+        .until("an interval reconcile passes", || {
+            let done = listings(sim) > listed;
+            async move { done }
+        })
+        .await;
     assert_eq!(creates(sim), vec![submitted(200)]);
 
     setup.write("app.yaml", &manifest("app-201", 201, "submitted"));
-    eventually("the fixed set submits 201", &watch, || {
-        let done = creates(sim) == vec![submitted(200), submitted(201)];
-        async move { done }
-    })
-    .await;
-    eventually("healthz recovers", &watch, || {
-        let url = healthz.clone();
-        async move { get(&url).await.0 == 200 }
-    })
-    .await;
+    watch
+        .until("the fixed set submits 201", || {
+            let done = creates(sim) == vec![submitted(200), submitted(201)];
+            async move { done }
+        })
+        .await;
+    watch
+        .until("healthz recovers", || {
+            let url = healthz.clone();
+            async move { get(&url).await.0 == 200 }
+        })
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -382,17 +375,19 @@ async fn starting_with_a_broken_set_makes_no_call_until_it_is_fixed() {
     let watch = setup.watch(&[]).await;
     let sim = setup.sim();
     let healthz = format!("{}/healthz", watch.health);
-    eventually("healthz reports the broken set", &watch, || {
-        let url = healthz.clone();
-        async move { get(&url).await.0 == 503 }
-    })
-    .await;
+    watch
+        .until("healthz reports the broken set", || {
+            let url = healthz.clone();
+            async move { get(&url).await.0 == 503 }
+        })
+        .await;
     // The start and at least one interval reload found it broken.
-    eventually("an interval reload passes", &watch, || {
-        let done = watch.stderr().matches("no valid set yet").count() >= 2;
-        async move { done }
-    })
-    .await;
+    watch
+        .until("an interval reload passes", || {
+            let done = watch.stderr().matches("no valid set yet").count() >= 2;
+            async move { done }
+        })
+        .await;
     assert!(
         sim.calls().is_empty(),
         "calls on a broken set: {:?}",
@@ -400,16 +395,18 @@ async fn starting_with_a_broken_set_makes_no_call_until_it_is_fixed() {
     );
 
     setup.write("app.yaml", &manifest("app-300", 300, "submitted"));
-    eventually("the fixed set submits 300", &watch, || {
-        let done = creates(sim) == vec![submitted(300)];
-        async move { done }
-    })
-    .await;
-    eventually("healthz recovers", &watch, || {
-        let url = healthz.clone();
-        async move { get(&url).await.0 == 200 }
-    })
-    .await;
+    watch
+        .until("the fixed set submits 300", || {
+            let done = creates(sim) == vec![submitted(300)];
+            async move { done }
+        })
+        .await;
+    watch
+        .until("healthz recovers", || {
+            let url = healthz.clone();
+            async move { get(&url).await.0 == 200 }
+        })
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -418,19 +415,15 @@ async fn drift_is_corrected_on_the_next_interval() {
     setup.write("app.yaml", &manifest("app-400", 400, "submitted"));
     let watch = setup.watch(&[]).await;
     let sim = setup.sim();
-    eventually("the start reconcile submits 400", &watch, || {
-        let done = creates(sim) == vec![submitted(400)];
-        async move { done }
-    })
-    .await;
+    watch
+        .until("the start reconcile submits 400", || {
+            let done = creates(sim) == vec![submitted(400)];
+            async move { done }
+        })
+        .await;
 
     // Someone cancels the approval on the platform, behind mnpsync's back.
-    let config = sim.config();
-    let client = Client::new(
-        Credentials::new(config.secret_id.clone(), config.secret_key.clone(), "test"),
-        ClientConfig::new(Endpoint::parse(&setup.sim.url).unwrap()),
-    )
-    .unwrap();
+    let client = client_for(&setup.sim.url, sim.config());
     client
         .create_mnp_approval(
             &CreateMnpApprovalRequest {
@@ -443,15 +436,16 @@ async fn drift_is_corrected_on_the_next_interval() {
         .await
         .expect("the cancel behind mnpsync's back");
 
-    eventually("an interval reconcile submits 400 again", &watch, || {
-        let done = creates(sim)
-            .iter()
-            .filter(|c| **c == submitted(400))
-            .count()
-            == 2;
-        async move { done }
-    })
-    .await;
+    watch
+        .until("an interval reconcile submits 400 again", || {
+            let done = creates(sim)
+                .iter()
+                .filter(|c| **c == submitted(400))
+                .count()
+                == 2;
+            async move { done }
+        })
+        .await;
     assert_eq!(
         creates(sim),
         vec![
@@ -480,11 +474,12 @@ async fn sigterm_lets_calls_in_flight_finish_and_exits_0_with_an_intact_journal(
     let mut watch = setup.watch(&[]).await;
     let sim = setup.sim();
     // The simulator records a call on arrival, before its latency: this call is in flight.
-    eventually("a submit is in flight", &watch, || {
-        let done = !creates(sim).is_empty();
-        async move { done }
-    })
-    .await;
+    watch
+        .until("a submit is in flight", || {
+            let done = !creates(sim).is_empty();
+            async move { done }
+        })
+        .await;
     let status = watch.terminate().await;
     assert!(
         status.success(),
@@ -520,11 +515,12 @@ async fn a_concurrent_apply_on_the_same_state_directory_is_refused() {
     setup.write("app.yaml", &manifest("app-600", 600, "submitted"));
     let watch = setup.watch(&[]).await;
     let sim = setup.sim();
-    eventually("the start reconcile submits 600", &watch, || {
-        let done = creates(sim) == vec![submitted(600)];
-        async move { done }
-    })
-    .await;
+    watch
+        .until("the start reconcile submits 600", || {
+            let done = creates(sim) == vec![submitted(600)];
+            async move { done }
+        })
+        .await;
     let manifests = setup.manifests();
     let output = setup
         .command(&["apply", manifests.to_str().unwrap()])
@@ -555,29 +551,32 @@ async fn a_symlink_swapped_like_git_sync_does_is_followed() {
     std::os::unix::fs::symlink(".worktrees/a", git.join("repo")).unwrap();
     let watch = setup.watch_path(&git.join("repo/manifests"), &[]).await;
     let sim = setup.sim();
-    eventually("the start reconcile submits 700", &watch, || {
-        let done = creates(sim) == vec![submitted(700)];
-        async move { done }
-    })
-    .await;
+    watch
+        .until("the start reconcile submits 700", || {
+            let done = creates(sim) == vec![submitted(700)];
+            async move { done }
+        })
+        .await;
 
     std::os::unix::fs::symlink(".worktrees/b", git.join("repo.tmp")).unwrap();
     std::fs::rename(git.join("repo.tmp"), git.join("repo")).unwrap();
     std::fs::remove_dir_all(git.join(".worktrees/a")).unwrap();
-    eventually("the new revision submits 701", &watch, || {
-        let done = creates(sim) == vec![submitted(700), submitted(701)];
-        async move { done }
-    })
-    .await;
+    watch
+        .until("the new revision submits 701", || {
+            let done = creates(sim) == vec![submitted(700), submitted(701)];
+            async move { done }
+        })
+        .await;
 
     // The watch moved to the new worktree: a change there is seen too.
     let file = git.join(".worktrees/b/manifests/app.yaml");
     std::fs::write(&file, manifest("app-702", 702, "submitted")).unwrap();
-    eventually("an edit in the new worktree submits 702", &watch, || {
-        let done = creates(sim).contains(&submitted(702));
-        async move { done }
-    })
-    .await;
+    watch
+        .until("an edit in the new worktree submits 702", || {
+            let done = creates(sim).contains(&submitted(702));
+            async move { done }
+        })
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -592,16 +591,17 @@ async fn an_api_outage_is_reported_and_recovered_from() {
     setup.write("app.yaml", &manifest("app-800", 800, "submitted"));
     let watch = setup.watch(&[]).await;
     let metrics_url = format!("{}/metrics", watch.health);
-    eventually("a failed reconcile is counted", &watch, || {
-        let url = metrics_url.clone();
-        async move {
-            get(&url)
-                .await
-                .1
-                .contains(r#"mnpsync_reconciles_total{result="error"}"#)
-        }
-    })
-    .await;
+    watch
+        .until("a failed reconcile is counted", || {
+            let url = metrics_url.clone();
+            async move {
+                get(&url)
+                    .await
+                    .1
+                    .contains(r#"mnpsync_reconciles_total{result="error"}"#)
+            }
+        })
+        .await;
     let (status, body) = get(&format!("{}/healthz", watch.health)).await;
     assert_eq!(status, 503);
     assert!(
@@ -618,17 +618,19 @@ async fn an_api_outage_is_reported_and_recovered_from() {
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     let stop = CancellationToken::new();
     let server = tokio::spawn(sim.clone().serve(listener, stop.clone().cancelled_owned()));
-    eventually("the recovered API gets the submit", &watch, || {
-        let done = creates(&sim) == vec![submitted(800)];
-        async move { done }
-    })
-    .await;
+    watch
+        .until("the recovered API gets the submit", || {
+            let done = creates(&sim) == vec![submitted(800)];
+            async move { done }
+        })
+        .await;
     let healthz = format!("{}/healthz", watch.health);
-    eventually("healthz recovers", &watch, || {
-        let url = healthz.clone();
-        async move { get(&url).await.0 == 200 }
-    })
-    .await;
+    watch
+        .until("healthz recovers", || {
+            let url = healthz.clone();
+            async move { get(&url).await.0 == 200 }
+        })
+        .await;
     assert!(
         get(&metrics_url)
             .await

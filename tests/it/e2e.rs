@@ -3,8 +3,6 @@
 //! the simulator received, the journal's outcomes, the exit status and the key output lines.
 //! Waits poll a condition with a deadline; nothing sleeps a fixed time to synchronise.
 
-mod util;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
 
@@ -16,14 +14,14 @@ use mnpsync::tcmpp::model::{ApplyAction, ApprovalStatus, CreateMnpApprovalReques
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt as _;
 
-use util::{
-    Env, PLATFORM, create, create_failed, describe, describe_processing, eventually, manifest_doc,
-    manifest_docs,
+use crate::util::{
+    self, Env, PLATFORM, create, create_failed, describe, describe_processing, eventually,
+    manifest_doc, manifest_docs,
 };
 
-const ONE_MINI_PROGRAM: &str = include_str!("fixtures/e2e/one-mini-program.yaml");
-const SHOP_SWAP: &str = include_str!("fixtures/e2e/shop-swap.yaml");
-const APPROVED: &str = include_str!("fixtures/e2e/approved.yaml");
+const ONE_MINI_PROGRAM: &str = include_str!("../fixtures/e2e/one-mini-program.yaml");
+const SHOP_SWAP: &str = include_str!("../fixtures/e2e/shop-swap.yaml");
+const APPROVED: &str = include_str!("../fixtures/e2e/approved.yaml");
 
 const EXIST: &str = "FailedOperation.ExistMNPApprovalRecord";
 
@@ -627,8 +625,8 @@ async fn kill_9_and_apply_again(second: &[&str]) -> Recovery {
     };
     eventually(
         "the journal has 10 outcome lines",
-        || outcome_lines() >= 10,
         || std::fs::read_to_string(env.path().join("first.err")).unwrap_or_default(),
+        || std::future::ready(outcome_lines() >= 10),
     )
     .await;
     child.kill().await.expect("SIGKILL");

@@ -8,18 +8,20 @@
 //! `tokio::process` on a multi-thread runtime so the in-process simulator keeps serving.
 //! Nothing sleeps a fixed time.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use mnpsync::record::{Event, read_journal};
 use mnpsync::sim::{Fixture, Sim, SimConfig, SimHandle, spawn};
 use mnpsync::tcmpp::model::{ApplyAction, ApprovalStatus, CreateMnpApprovalRequest};
-use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint};
 use serde_json::Value;
 
+use crate::util::{
+    self, Run, against_sim, apply_action, client_for, labelled_manifest_doc, mnpsync, repo_file,
+    signing_as, version,
+};
+
 const PLATFORM: &str = "TGITFLOW00000000001";
-/// Upper bound for one command; a hung child fails the test instead of hanging it.
-const COMMAND_DEADLINE: Duration = Duration::from_secs(30);
 
 /// One write call as the simulator received it: (action, ApplyAction, MNPVersionId).
 type Write = (String, String, i64);
@@ -32,45 +34,13 @@ fn cancel(version: i64) -> Write {
     ("CreateMNPApproval".into(), "cancel".into(), version)
 }
 
-/// One manifest document of [`PLATFORM`].
+/// One manifest document of [`PLATFORM`], labelled with its team.
 fn doc(name: &str, version: i64, approval: &str, team: &str) -> String {
-    format!(
-        "apiVersion: mnpsync/v1\nkind: MNPApproval\nmetadata:\n  name: {name}\n  labels: {{team: {team}}}\nspec:\n  platformId: {PLATFORM}\n  mnpVersionId: {version}\n  approval: {approval}\n"
-    )
+    labelled_manifest_doc(name, &[("team", team)], PLATFORM, version, approval)
 }
 
 fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/gitflow")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// What one `mnpsync` run did.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn expect(&self, code: i32, what: &str) -> &Run {
-        assert_eq!(
-            self.code, code,
-            "{what}: exit status\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\n--- stderr\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
+    repo_file(format!("tests/fixtures/gitflow/{name}"))
 }
 
 /// `(action, key)` of a plan's resources that need a call, in plan order.
@@ -166,38 +136,9 @@ impl Flow {
         &self.sim.sim
     }
 
-    /// The environment both git and mnpsync get: nothing inherited that could change where a
-    /// repository is found or which credentials are used.
-    fn clean_env<C: CommandEnv>(&self, command: &mut C) {
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy().to_string();
-            if ["TENCENTCLOUD_", "MNPSYNC_", "GIT_"]
-                .iter()
-                .any(|p| name.starts_with(p))
-                || name == "RUST_LOG"
-            {
-                command.remove(&name);
-            }
-        }
-        command.set("HOME", self.home().as_os_str());
-        command.set("GIT_CONFIG_NOSYSTEM", "1".as_ref());
-        // Repository discovery stops at the temporary directory: a non-git directory in it is
-        // outside git even when the temporary directory itself is inside some checkout.
-        command.set("GIT_CEILING_DIRECTORIES", self.root.path().as_os_str());
-    }
-
-    /// `git -C repo ARGS`; returns stdout, trimmed.
+    /// `git ARGS` in the repository (see [`util::git`]); returns stdout, trimmed.
     fn git(&self, args: &[&str]) -> String {
-        let mut command = std::process::Command::new("git");
-        command.arg("-C").arg(self.repo()).args(args);
-        self.clean_env(&mut command);
-        let output = command.output().expect("git runs");
-        assert!(
-            output.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap().trim().to_string()
+        util::git(&self.repo(), &self.home(), self.root.path(), args)
     }
 
     fn write(&self, name: &str, text: &str) {
@@ -221,27 +162,15 @@ impl Flow {
 
     /// Runs `mnpsync ARGS` from the working directory outside the repository.
     async fn run(&self, args: &[&str]) -> Run {
-        let config = self.sim().config();
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_mnpsync"));
-        command
-            .args(args)
-            .current_dir(self.work())
-            .kill_on_drop(true);
-        self.clean_env(&mut command);
-        command
-            .env("MNPSYNC_ENDPOINT", &self.sim.url)
-            .env("MNPSYNC_STATE_DIR", self.state())
-            .env("TENCENTCLOUD_SECRET_ID", &config.secret_id)
-            .env("TENCENTCLOUD_SECRET_KEY", &config.secret_key);
-        let output = tokio::time::timeout(COMMAND_DEADLINE, command.output())
-            .await
-            .unwrap_or_else(|_| panic!("mnpsync {args:?} did not finish in {COMMAND_DEADLINE:?}"))
-            .expect("mnpsync runs");
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        let mut command = mnpsync(args);
+        command.current_dir(self.work());
+        against_sim(&mut command, &self.sim.url, &self.state(), &self.home())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            // Repository discovery stops at the temporary directory: a non-git directory in it
+            // is outside git even when the temporary directory itself is inside some checkout.
+            .env("GIT_CEILING_DIRECTORIES", self.root.path());
+        signing_as(&mut command, self.sim().config());
+        util::run(command).await
     }
 
     /// The write calls received since the last take (listing calls are left out), then forgets
@@ -256,11 +185,8 @@ impl Flow {
             .map(|c| {
                 (
                     c.action.clone(),
-                    c.params["ApplyAction"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    c.params["MNPVersionId"].as_i64().unwrap_or_default(),
+                    apply_action(c).unwrap_or_default().to_string(),
+                    version(c).unwrap_or_default(),
                 )
             })
             .collect();
@@ -272,13 +198,7 @@ impl Flow {
 
     /// Submits a version directly through the API, behind mnpsync's back (not in its records).
     async fn submit_behind_the_back(&self, version: i64) {
-        let config = self.sim().config();
-        let credentials = Credentials::new(&config.secret_id, &config.secret_key, "test");
-        let client = Client::new(
-            credentials,
-            ClientConfig::new(Endpoint::parse(&self.sim.url).unwrap()),
-        )
-        .unwrap();
+        let client = client_for(&self.sim.url, self.sim().config());
         let request = CreateMnpApprovalRequest {
             mnp_version_id: version,
             apply_action: ApplyAction::Submit,
@@ -298,30 +218,6 @@ impl Flow {
             .rev()
             .find(|a| a.platform_id == PLATFORM && a.record.mnp_version_id == Some(version))
             .and_then(|a| a.record.status())
-    }
-}
-
-/// Environment edits shared by `std::process::Command` (git) and `tokio::process::Command`.
-trait CommandEnv {
-    fn set(&mut self, name: &str, value: &std::ffi::OsStr);
-    fn remove(&mut self, name: &str);
-}
-
-impl CommandEnv for std::process::Command {
-    fn set(&mut self, name: &str, value: &std::ffi::OsStr) {
-        self.env(name, value);
-    }
-    fn remove(&mut self, name: &str) {
-        self.env_remove(name);
-    }
-}
-
-impl CommandEnv for tokio::process::Command {
-    fn set(&mut self, name: &str, value: &std::ffi::OsStr) {
-        self.env(name, value);
-    }
-    fn remove(&mut self, name: &str) {
-        self.env_remove(name);
     }
 }
 
