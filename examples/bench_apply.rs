@@ -72,10 +72,7 @@ async fn main() -> anyhow::Result<()> {
         &plan,
         &records,
         &RunInfo::new(None),
-        ApplyOptions {
-            concurrency: 16,
-            refresh: false,
-        },
+        ApplyOptions { concurrency: 16 },
         &CancellationToken::new(),
         &|_| finished.lock().unwrap().push(Instant::now()),
     )

@@ -4,7 +4,7 @@
 //! It decides nothing about what to do (that is the plan) and nothing about wire retries (that is
 //! the client); it maps classified results to outcomes and keeps the records.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -14,11 +14,12 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::manifest::Key;
+use crate::observe::{Observation, Observed, confirm, observe_records};
 use crate::plan::{Plan, PlannedResource};
 use crate::record::{Event, JournalLine, Outcome, RecordError, Records, now_rfc3339};
 use crate::tcmpp::error::Class;
-use crate::tcmpp::model::{ApplyAction, ApprovalStatus, CreateMnpApprovalRequest};
-use crate::tcmpp::{CallError, Client};
+use crate::tcmpp::model::{ApplyAction, CreateMnpApprovalRequest};
+use crate::tcmpp::{ApiError, CallError, Client};
 
 /// The result of one action, as printed and as written to the journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,16 +61,11 @@ impl ApplyReport {
 pub struct ApplyOptions {
     /// Calls in flight at most.
     pub concurrency: usize,
-    /// Confirm `ExistMNPApprovalRecord` against the platform's processing approvals (DESIGN.md §1).
-    pub refresh: bool,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions {
-            concurrency: 16,
-            refresh: true,
-        }
+        ApplyOptions { concurrency: 16 }
     }
 }
 
@@ -89,57 +85,47 @@ impl RunInfo {
     }
 }
 
-/// The versions with a processing approval on one platform, or why listing them failed.
-type Pending = Result<BTreeSet<i64>, String>;
+/// One platform's listing after a call, or why listing it failed.
+type Listing = Result<BTreeMap<Key, Observation>, String>;
 
 /// One platform's latest listing and when it was taken; locked while a listing is in flight.
-type Listing = Arc<tokio::sync::Mutex<Option<(Instant, Pending)>>>;
+type Cell = Arc<tokio::sync::Mutex<Option<(Instant, Listing)>>>;
 
-/// Lists a platform's processing approvals for the `ExistMNPApprovalRecord` check, sharing each
-/// listing among the actions it can answer: one taken after their call ended. A listing from
-/// before a call may miss the approval that call itself made (its first reply lost, the retry
-/// answered `ExistMNPApprovalRecord`), which would turn `already_in_place` into a false `blocked`.
+/// Lists a platform to confirm "already" answers (observe.rs), sharing each listing among the
+/// actions it can answer: one taken after their call ended. A listing from before a call may
+/// miss the approval that call itself made (its first reply lost, the retry answered
+/// `ExistMNPApprovalRecord`), which would turn `already_in_place` into a false `blocked`.
 #[derive(Default)]
-struct PendingCache {
-    cells: Mutex<HashMap<String, Listing>>,
+struct Listings {
+    cells: Mutex<HashMap<String, Cell>>,
 }
 
-impl PendingCache {
-    async fn pending(
+impl Listings {
+    async fn after(
         &self,
         client: &Client,
         key: &Key,
         region: Option<&str>,
         since: Instant,
-    ) -> Pending {
+    ) -> Listing {
         let cell = {
             let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
             cells.entry(key.platform_id.clone()).or_default().clone()
         };
         let mut listing = cell.lock().await;
-        if let Some((taken, pending)) = listing.as_ref()
+        if let Some((taken, seen)) = listing.as_ref()
             && *taken >= since
         {
-            return pending.clone();
+            return seen.clone();
         }
         let taken = Instant::now();
-        let pending: Pending = client
-            .list_approvals(
-                &key.platform_id,
-                Some(vec![ApprovalStatus::Processing.code()]),
-                region,
-            )
+        let seen: Listing = client
+            .list_approvals(&key.platform_id, None, region)
             .await
-            .map(|records| {
-                records
-                    .iter()
-                    .filter(|r| r.status() == Some(ApprovalStatus::Processing))
-                    .filter_map(|r| r.mnp_version_id)
-                    .collect()
-            })
+            .map(|records| observe_records(&key.platform_id, &records))
             .map_err(|e| e.error.to_string());
-        *listing = Some((taken, pending.clone()));
-        pending
+        *listing = Some((taken, seen.clone()));
+        seen
     }
 }
 
@@ -186,7 +172,18 @@ pub(crate) fn outcome_of(
                 error.attempts, error.error
             )),
         ),
-        Class::Clock | Class::Failed => (Outcome::Failed, Some(error.error.message())),
+        Class::Clock | Class::Failed => match &error.error {
+            // Withdrawn before a retry, after an attempt that went out: the server may have
+            // acted on it. Only a request that never left is "not sent".
+            ApiError::NotSent(reason) if error.attempts > 0 => (
+                Outcome::Failed,
+                Some(format!(
+                    "effect unknown: the request was sent {} time(s) without an answer, then {reason}; the next run confirms what the platform holds",
+                    error.attempts
+                )),
+            ),
+            _ => (Outcome::Failed, Some(error.error.message())),
+        },
     }
 }
 
@@ -228,7 +225,14 @@ pub async fn apply(
 ) -> Result<ApplyReport, RecordError> {
     let auth_stop: Mutex<Option<String>> = Mutex::new(None);
     let stopped = AtomicBool::new(false);
-    let pending = PendingCache::default();
+    let listings = Listings::default();
+    // Where each declared version comes from, to name the holder of a pending request.
+    let sources: BTreeMap<Key, String> = plan
+        .resources
+        .iter()
+        .filter(|r| !r.pruned)
+        .map(|r| (r.key.clone(), r.source.clone()))
+        .collect();
     let mut results = Vec::new();
     let mut record_error: Option<RecordError> = None;
     for phase in [ApplyAction::Cancel, ApplyAction::Submit] {
@@ -239,7 +243,7 @@ pub async fn apply(
             .map(|i| {
                 let r = actions[i];
                 execute_one(
-                    client, r, records, run, options, shutdown, &auth_stop, &stopped, &pending,
+                    client, r, records, run, shutdown, &auth_stop, &stopped, &listings, &sources,
                 )
             })
             .buffer_unordered(options.concurrency.max(1));
@@ -252,7 +256,7 @@ pub async fn apply(
                     since_flush += 1;
                     if since_flush >= 50 {
                         since_flush = 0;
-                        if let Err(e) = records.flush() {
+                        if let Err(e) = records.flush().await {
                             record_error.get_or_insert(e);
                         }
                     }
@@ -264,7 +268,7 @@ pub async fn apply(
             }
         }
     }
-    records.flush()?;
+    records.flush().await?;
     if let Some(e) = record_error {
         return Err(e);
     }
@@ -294,11 +298,11 @@ async fn execute_one(
     r: &PlannedResource,
     records: &Records,
     run: &RunInfo,
-    options: ApplyOptions,
     shutdown: &CancellationToken,
     auth_stop: &Mutex<Option<String>>,
     stopped: &AtomicBool,
-    pending: &PendingCache,
+    listings: &Listings,
+    sources: &BTreeMap<Key, String>,
 ) -> Result<Option<ActionResult>, RecordError> {
     let Some(action) = r.action else {
         return Ok(None);
@@ -307,6 +311,7 @@ async fn execute_one(
         return Ok(None);
     }
     let line = |event, result: Option<&ActionResult>| JournalLine {
+        seq: 0,
         ts: now_rfc3339(),
         run_id: run.run_id.clone(),
         event,
@@ -320,6 +325,9 @@ async fn execute_one(
         attempts: result.map(|x| x.attempts).unwrap_or(0),
         duration_ms: result.map(|x| x.duration_ms).unwrap_or(0),
         commit: run.commit.clone(),
+        region: r.region.clone(),
+        claim_baseline: None,
+        approval_no: None,
     };
     let stop_reason = || {
         stopped.load(Ordering::SeqCst).then(|| {
@@ -342,11 +350,19 @@ async fn execute_one(
             attempts: 0,
             duration_ms: 0,
         };
-        records.append(&line(Event::Outcome, Some(&result)))?;
-        records.record_outcome(&result, &run.commit, &r.region);
+        records.commit(line(Event::Outcome, Some(&result)))?;
         return Ok(Some(result));
     }
-    records.append(&line(Event::Intent, None))?;
+    // A submit notes the approval numbers known before it is sent: the first later listing
+    // with a new one shows the approval it created (the claim rule, observe.rs).
+    // Without any observation of the version there is no baseline, and so no claim: an
+    // approval found later may predate this submit.
+    let intent = JournalLine {
+        claim_baseline: (action == ApplyAction::Submit && r.observed != Observed::Unknown)
+            .then(|| r.approvals.clone()),
+        ..line(Event::Intent, None)
+    };
+    records.commit(intent)?;
     let started = Instant::now();
     let request = CreateMnpApprovalRequest {
         mnp_version_id: r.mnp_version_id,
@@ -388,24 +404,28 @@ async fn execute_one(
             stop.get_or_insert(reason);
             stopped.store(true, Ordering::SeqCst);
         }
-        if outcome == Outcome::AlreadyInPlace && options.refresh {
+        if matches!(e.class, Class::AlreadyInPlace | Class::AlreadyCancelled) {
+            // "Already" answers are confirmed with a listing taken after the call, with or
+            // without --no-refresh (observe.rs).
             let since = Instant::now();
-            match pending
-                .pending(client, &r.key, r.region.as_deref(), since)
+            match listings
+                .after(client, &r.key, r.region.as_deref(), since)
                 .await
             {
-                Ok(versions) if versions.contains(&r.mnp_version_id) => {}
-                Ok(_) => {
-                    outcome = Outcome::Blocked;
-                    message = Some(format!(
-                        "blocked: another version of this mini program holds the pending approval request on platform {}; declare `approval: cancelled` for that version to cancel it first",
-                        r.platform_id
-                    ));
+                Ok(after) => {
+                    if let Some(seen) = after.get(&r.key) {
+                        records.settle_claim(&r.key, seen, &run.run_id, run.commit.clone())?;
+                    }
+                    let declared = |k: &Key| sources.get(k).cloned();
+                    let (confirmed, why) = confirm(action, &r.key, &after, &declared);
+                    outcome = confirmed;
+                    message = Some(why);
                 }
                 Err(list_error) => {
                     outcome = Outcome::Failed;
                     message = Some(format!(
-                        "ExistMNPApprovalRecord, but listing the platform's processing approvals to confirm it failed: {list_error}; run again"
+                        "the API answered {}, but listing the platform's approvals to confirm it failed: {list_error}; run again",
+                        e.error.code()
                     ));
                 }
             }
@@ -422,8 +442,7 @@ async fn execute_one(
         attempts,
         duration_ms: started.elapsed().as_millis() as u64,
     };
-    records.append(&line(Event::Outcome, Some(&result)))?;
-    records.record_outcome(&result, &run.commit, &r.region);
+    records.commit(line(Event::Outcome, Some(&result)))?;
     Ok(Some(result))
 }
 

@@ -39,7 +39,7 @@
 //! use std::path::Path;
 //!
 //! use mnpsync::manifest::{Desired, Key, parse_str};
-//! use mnpsync::plan::{Observed, PlanOptions, plan};
+//! use mnpsync::plan::{Observation, Observed, PlanOptions, plan};
 //! use mnpsync::tcmpp::model::ApplyAction;
 //!
 //! let yaml = "
@@ -58,7 +58,7 @@
 //!     ..Desired::default()
 //! };
 //! let key = Key::new("T04257DS9431720WTAG", 2597);
-//! let observed = BTreeMap::from([(key.clone(), Observed::None)]);
+//! let observed = BTreeMap::from([(key.clone(), Observation::from(Observed::None))]);
 //! let plan = plan(&desired, &observed, &[], &PlanOptions::default(), true, None);
 //! assert_eq!(plan.resources[0].key, key);
 //! assert_eq!(plan.resources[0].action, Some(ApplyAction::Submit));
@@ -68,6 +68,7 @@
 pub mod apply;
 pub mod git;
 pub mod manifest;
+pub mod observe;
 pub mod plan;
 pub mod reconcile;
 pub mod record;

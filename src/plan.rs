@@ -7,78 +7,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Approval, Desired, Key};
-use crate::tcmpp::model::{ApplyAction, ApprovalRecord, ApprovalStatus};
+use crate::tcmpp::model::ApplyAction;
 
 /// The plan JSON's `format_version`.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// What is known of one version on the platform.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Observed {
-    /// No approval record exists.
-    None,
-    Processing,
-    Approved,
-    Rejected,
-    Cancelled,
-    /// Neither a refresh nor the state file knows.
-    Unknown,
-}
-
-impl Observed {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Observed::None => "none",
-            Observed::Processing => "processing",
-            Observed::Approved => "approved",
-            Observed::Rejected => "rejected",
-            Observed::Cancelled => "cancelled",
-            Observed::Unknown => "unknown",
-        }
-    }
-}
-
-impl std::fmt::Display for Observed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<ApprovalStatus> for Observed {
-    fn from(status: ApprovalStatus) -> Self {
-        match status {
-            ApprovalStatus::Processing => Observed::Processing,
-            ApprovalStatus::Rejected => Observed::Rejected,
-            ApprovalStatus::Approved => Observed::Approved,
-            ApprovalStatus::Cancelled => Observed::Cancelled,
-        }
-    }
-}
-
-/// Observed state per version of one platform, from its approval records: the latest record per
-/// version wins (records are ordered by `ApplyTime`, then by position: the API lists newest first).
-/// Versions with no record are `None`.
-pub fn observe_records(platform_id: &str, records: &[ApprovalRecord]) -> BTreeMap<Key, Observed> {
-    let mut latest: BTreeMap<Key, (&str, usize, Observed)> = BTreeMap::new();
-    for (position, record) in records.iter().enumerate() {
-        let (Some(version), Some(status)) = (record.mnp_version_id, record.status()) else {
-            continue;
-        };
-        let time = record.apply_time.as_deref().unwrap_or("");
-        let key = Key::new(platform_id, version);
-        // Newer time wins; at equal times the earlier position (newest first) wins.
-        let newer = match latest.get(&key) {
-            None => true,
-            Some((t, _, _)) => time > *t,
-        };
-        if newer {
-            latest.insert(key, (time, position, status.into()));
-        }
-    }
-    latest.into_iter().map(|(k, (_, _, o))| (k, o)).collect()
-}
+pub use crate::observe::{Observation, Observed};
 
 /// A version that mnpsync submitted and that no manifest declares any more (from the records).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +41,10 @@ pub struct PlannedResource {
     pub region: Option<String>,
     pub desired: Approval,
     pub observed: Observed,
+    /// The approval numbers known for this version, newest first (the claim rule's baseline,
+    /// and the ownership check of a saved plan).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<String>,
     /// `none` when nothing is to be done.
     #[serde(with = "action_or_none")]
     pub action: Option<ApplyAction>,
@@ -229,13 +167,19 @@ pub fn decide(
 /// manifest does declare are ignored, so a prune can never cancel a declared version.
 pub fn plan(
     desired: &Desired,
-    observed: &BTreeMap<Key, Observed>,
+    observed: &BTreeMap<Key, Observation>,
     prune: &[PruneCandidate],
     options: &PlanOptions,
     refreshed: bool,
     commit: Option<String>,
 ) -> Plan {
-    let observed_of = |key: &Key| observed.get(key).copied().unwrap_or(Observed::Unknown);
+    let observed_of = |key: &Key| observed.get(key).map_or(Observed::Unknown, |o| o.status);
+    let approvals_of = |key: &Key| {
+        observed
+            .get(key)
+            .map(|o| o.approvals.clone())
+            .unwrap_or_default()
+    };
     let mut resources: Vec<PlannedResource> = desired
         .resources
         .values()
@@ -251,6 +195,7 @@ pub fn plan(
                 region: r.region.clone(),
                 desired: r.approval,
                 observed,
+                approvals: approvals_of(&r.key),
                 action,
                 reason: reason.to_string(),
                 attention: attention.map(str::to_string),
@@ -273,6 +218,7 @@ pub fn plan(
             region: candidate.region.clone(),
             desired: Approval::Cancelled,
             observed,
+            approvals: approvals_of(&candidate.key),
             action,
             reason: format!("pruned: no manifest declares it any more; {reason}"),
             attention: attention.map(str::to_string),
@@ -375,7 +321,7 @@ impl SavedPlan {
     pub(crate) fn staleness(
         &self,
         manifests_digest: &str,
-        observed: &BTreeMap<Key, Observed>,
+        observed: &BTreeMap<Key, Observation>,
     ) -> Option<String> {
         if manifests_digest != self.manifests_digest {
             return Some(
@@ -388,7 +334,7 @@ impl SavedPlan {
             .resources
             .iter()
             .filter_map(|r| {
-                let now = observed.get(&r.key).copied().unwrap_or(Observed::Unknown);
+                let now = observed.get(&r.key).map_or(Observed::Unknown, |o| o.status);
                 (now != r.observed)
                     .then(|| format!("{} was {} and is now {}", r.key, r.observed, now))
             })
@@ -405,6 +351,13 @@ impl SavedPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lift(observed: &BTreeMap<Key, Observed>) -> BTreeMap<Key, Observation> {
+        observed
+            .iter()
+            .map(|(k, o)| (k.clone(), Observation::from(*o)))
+            .collect()
+    }
     use crate::manifest::{Location, Resource};
     use proptest::prelude::*;
 
@@ -481,7 +434,14 @@ mod tests {
             (Key::new("P", 2), Observed::Approved),
             (Key::new("B", 5), Observed::Processing),
         ]);
-        let p = plan(&d, &observed, &[], &PlanOptions::default(), true, None);
+        let p = plan(
+            &d,
+            &lift(&observed),
+            &[],
+            &PlanOptions::default(),
+            true,
+            None,
+        );
         let order: Vec<(String, Option<ApplyAction>)> = p
             .resources
             .iter()
@@ -534,7 +494,14 @@ mod tests {
                 region: None,
             },
         ];
-        let p = plan(&d, &observed, &prune, &PlanOptions::default(), true, None);
+        let p = plan(
+            &d,
+            &lift(&observed),
+            &prune,
+            &PlanOptions::default(),
+            true,
+            None,
+        );
         let p2 = p
             .resources
             .iter()
@@ -560,31 +527,6 @@ mod tests {
             Some("already approved, cannot be cancelled")
         );
         assert_eq!(p.resources.len(), 3);
-    }
-
-    #[test]
-    fn latest_record_per_version_wins() {
-        let rec = |v: i64, status: i64, time: &str| ApprovalRecord {
-            mnp_version_id: Some(v),
-            approval_status: Some(status),
-            apply_time: Some(time.into()),
-            ..Default::default()
-        };
-        let records = [
-            rec(1, 1, "2026-01-02 00:00:00"),
-            rec(1, 4, "2026-01-01 00:00:00"),
-            rec(2, 4, "2026-01-01 00:00:00"),
-            rec(2, 3, "2026-01-03 00:00:00"),
-            rec(3, 9, "2026-01-03 00:00:00"),
-        ];
-        let observed = observe_records("P", &records);
-        assert_eq!(
-            observed,
-            BTreeMap::from([
-                (Key::new("P", 1), Observed::Processing),
-                (Key::new("P", 2), Observed::Approved),
-            ])
-        );
     }
 
     #[test]
@@ -620,6 +562,7 @@ mod tests {
         pruned: bool,
     ) -> PlannedResource {
         PlannedResource {
+            approvals: Vec::new(),
             key: Key::new("P", v),
             name: format!("n{v}"),
             source: "s".into(),
@@ -729,11 +672,11 @@ mod tests {
             let mut observed: BTreeMap<Key, Observed> =
                 (1..40).map(|v| (Key::new("P", v), obs[v as usize])).collect();
             let options = PlanOptions { resubmit_rejected: resubmit };
-            let first = plan(&d, &observed, &[], &options, true, None);
+            let first = plan(&d, &lift(&observed), &[], &options, true, None);
             for r in first.actions() {
                 observed.insert(r.key.clone(), observed_after(r.action.unwrap()));
             }
-            let second = plan(&d, &observed, &[], &options, true, None);
+            let second = plan(&d, &lift(&observed), &[], &options, true, None);
             prop_assert!(!second.has_changes(), "{:?}", second);
         }
 
@@ -745,7 +688,7 @@ mod tests {
             let prune: Vec<PruneCandidate> = (1..40)
                 .map(|v| PruneCandidate { key: Key::new("P", v), name: String::new(), region: None })
                 .collect();
-            let p = plan(&d, &observed, &prune, &PlanOptions { resubmit_rejected: resubmit }, true, None);
+            let p = plan(&d, &lift(&observed), &prune, &PlanOptions { resubmit_rejected: resubmit }, true, None);
             for r in p.actions() {
                 if r.action == Some(ApplyAction::Cancel) {
                     let declared = d.resources.get(&r.key).map(|x| x.approval);
@@ -759,12 +702,12 @@ mod tests {
             let d = build(&versions);
             let observed: BTreeMap<Key, Observed> =
                 (1..40).map(|v| (Key::new("P", v), obs[v as usize])).collect();
-            let before = plan(&d, &observed, &[], &PlanOptions::default(), true, None);
+            let before = plan(&d, &lift(&observed), &[], &PlanOptions::default(), true, None);
             let mut smaller = d.clone();
             if let Some(key) = smaller.resources.keys().nth(drop).cloned() {
                 smaller.resources.remove(&key);
             }
-            let after = plan(&smaller, &observed, &[], &PlanOptions::default(), true, None);
+            let after = plan(&smaller, &lift(&observed), &[], &PlanOptions::default(), true, None);
             let cancels = |p: &Plan| p.actions().filter(|r| r.action == Some(ApplyAction::Cancel)).map(|r| r.key.clone()).collect::<std::collections::BTreeSet<_>>();
             prop_assert!(cancels(&after).is_subset(&cancels(&before)));
         }

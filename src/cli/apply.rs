@@ -102,7 +102,6 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
         records: &records,
         options: ApplyOptions {
             concurrency: global.concurrency as usize,
-            refresh: !args.no_refresh,
         },
         shutdown: &shutdown,
         progress: &render,

@@ -62,7 +62,6 @@ pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> 
         health_addr: args.health_addr,
         apply: ApplyOptions {
             concurrency: global.concurrency as usize,
-            refresh: true,
         },
         ..WatchOptions::new(paths_or_default(&args.paths))
     };

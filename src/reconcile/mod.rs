@@ -310,10 +310,13 @@ async fn execute(
     planned: Planned,
     all: &Desired,
 ) -> Result<Applied, ReconcileError> {
-    exec.records.observe(&planned.plan, &labels_of(all));
+    let run = RunInfo::new(planned.plan.commit.clone());
+    exec.records
+        .observe(&planned.plan, &labels_of(all), &run.run_id)?;
+    // Names, labels and regions are durable before the first call (prune reads them later).
+    exec.records.flush().await?;
     exec.progress.planned(&planned);
     let Planned { plan, warnings } = planned;
-    let run = RunInfo::new(plan.commit.clone());
     let on_result = |r: &ActionResult| exec.progress.result(r);
     let report = apply(
         exec.client,

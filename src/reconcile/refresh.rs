@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::StreamExt;
 
 use crate::manifest::Key;
-use crate::plan::{Observed, observe_records};
+use crate::observe::{Observation, Observed, observe_records};
 use crate::tcmpp::{CallError, Client};
 
 /// Platforms refreshed at once.
@@ -20,7 +20,7 @@ const REFRESH_CONCURRENCY: usize = 8;
 pub async fn refresh(
     client: &Client,
     keys: &BTreeMap<Key, Option<String>>,
-) -> Result<BTreeMap<Key, Observed>, (String, CallError)> {
+) -> Result<BTreeMap<Key, Observation>, (String, CallError)> {
     // Owned values keep the future `Send` (borrowed ones inside the stream's closure are not
     // provably so), which lets callers spawn a reconcile.
     let mut platforms: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -45,7 +45,13 @@ pub async fn refresh(
     }
     Ok(keys
         .keys()
-        .map(|k| (k.clone(), seen.get(k).copied().unwrap_or(Observed::None)))
+        .map(|k| {
+            let observation = seen
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| Observed::None.into());
+            (k.clone(), observation)
+        })
         .collect())
 }
 
@@ -53,11 +59,16 @@ pub async fn refresh(
 /// final review state (approved, rejected) per `known`. A listed platform refreshes all its keys.
 pub(crate) fn keys_to_refresh(
     keys: &BTreeMap<Key, Option<String>>,
-    known: &BTreeMap<Key, Observed>,
+    known: &BTreeMap<Key, Observation>,
 ) -> BTreeMap<Key, Option<String>> {
     let live: BTreeSet<&str> = keys
         .keys()
-        .filter(|k| !matches!(known.get(*k), Some(Observed::Approved | Observed::Rejected)))
+        .filter(|k| {
+            !matches!(
+                known.get(*k).map(|o| o.status),
+                Some(Observed::Approved | Observed::Rejected)
+            )
+        })
         .map(|k| k.platform_id.as_str())
         .collect();
     keys.iter()
@@ -80,13 +91,14 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let known: BTreeMap<Key, Observed> = [
+        let known: BTreeMap<Key, Observation> = [
             (Key::new("A", 1), Observed::Approved),
             (Key::new("A", 2), Observed::Processing),
             (Key::new("B", 1), Observed::Approved),
             (Key::new("C", 1), Observed::Rejected),
         ]
         .into_iter()
+        .map(|(k, o)| (k, Observation::from(o)))
         .collect();
         let listed: Vec<String> = keys_to_refresh(&keys, &known)
             .keys()

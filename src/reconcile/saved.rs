@@ -67,6 +67,6 @@ pub async fn apply_saved(
     };
     let applied = execute(exec, planned, all).await?;
     exec.records.mark_plan_applied(id);
-    exec.records.flush()?;
+    exec.records.flush().await?;
     Ok(SavedApplied::Applied(Box::new(applied)))
 }

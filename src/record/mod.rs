@@ -4,21 +4,30 @@
 //!
 //! Never holds or writes secrets: only keys, names, outcomes, codes, messages and RequestIds.
 //!
-//! - `journal`: appending and reading `journal.jsonl`.
-//! - `state`: `state.json` and its entries.
+//! The journal is the source of truth, as a write-ahead log is: every change that matters for
+//! ownership and outcomes is a journal line first, and the state is those lines folded
+//! (`fold`). `state.json` is a checkpoint that records how far into the journal it reflects
+//! (`journal_seq`); opening a state directory replays the lines past that point, so a crash
+//! (kill -9) loses nothing that was journaled. After a checkpoint a large journal is rotated
+//! (`journal.1.jsonl` …, a bounded number kept).
+//!
+//! - `journal`: appending (numbered lines), reading and rotating `journal.jsonl`.
+//! - `fold`: how one journal line changes the state — used live and in replay alike.
+//! - `state`: `state.json` and its entries; format upgrades and refusals.
 //! - `lock`: the state-directory lock.
 //! - `records`: [`Records`] — what a run observed and did, kept in the state and the journal.
 
+mod fold;
 mod journal;
 mod lock;
 mod records;
 mod state;
 
 pub(crate) use journal::Journal;
-pub use journal::read_journal;
+pub use journal::{read_journal, read_journal_all};
 pub use lock::Lock;
-pub use records::Records;
-pub use state::{State, StateEntry};
+pub use records::{Records, RecordsConfig};
+pub use state::{FORMAT_VERSION, State, StateEntry};
 
 use std::path::{Path, PathBuf};
 
@@ -77,17 +86,23 @@ impl std::fmt::Display for Outcome {
     }
 }
 
-/// `intent` (before a call) or `outcome` (after it).
+/// `intent` (before a call), `outcome` (after it), or `claim` (an approval number confirmed as
+/// the one a submit of mnpsync's created, DESIGN.md §4).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     Intent,
     Outcome,
+    Claim,
 }
 
-/// One line of `journal.jsonl`.
+/// One line of `journal.jsonl`: the write-ahead log that `state.json` checkpoints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalLine {
+    /// Position in the journal, from 1; 0 on lines written before the journal was numbered.
+    #[serde(default)]
+    pub seq: u64,
     /// RFC 3339, UTC.
     pub ts: String,
     pub run_id: String,
@@ -102,6 +117,16 @@ pub struct JournalLine {
     pub attempts: u32,
     pub duration_ms: u64,
     pub commit: Option<String>,
+    /// The version's `spec.region`, so a replayed entry keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// On a submit's intent: the approval numbers known for the version before it was sent
+    /// (the claim rule's baseline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_baseline: Option<Vec<String>>,
+    /// On a claim (or an answer that names it): the approval number that is mnpsync's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_no: Option<String>,
 }
 
 /// Errors of the state directory.
@@ -117,6 +142,22 @@ pub enum RecordError {
     },
     #[error("{path}: not a valid state file: {message}")]
     Corrupt { path: PathBuf, message: String },
+    #[error(
+        "{path}: written by a newer mnpsync (format_version {found}; this one reads up to {supported}); upgrade mnpsync or use another state directory"
+    )]
+    Newer {
+        path: PathBuf,
+        found: u64,
+        supported: u32,
+    },
+    #[error("state directory {path} is a file, not a directory; pass --state-dir a directory")]
+    NotADirectory { path: PathBuf },
+    #[error("state directory {path} cannot be written ({source}); nothing was sent")]
+    NotWritable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RecordError + '_ {

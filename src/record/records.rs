@@ -1,40 +1,141 @@
 //! [`Records`]: the records one run writes — the journal and the state, in one state directory.
 //!
-//! The only place that changes the in-memory [`State`] while a run is going on: what a refresh
-//! observed, what each action did (and so which approvals are mnpsync's own), which saved plans
-//! were applied. Nobody else locks the state; readers take a [`Records::snapshot`] or
-//! [`Records::read`] it.
+//! The only place that changes the in-memory [`State`] while a run is going on. Every change
+//! that matters for outcomes and ownership is [`Records::commit`]ted: written to the journal and
+//! folded into the state under one lock, so a checkpoint never reflects a line it did not
+//! write. Observations of a refresh ([`Records::observe`]) are not journaled: the next refresh
+//! sees them again; a claim they confirm is. Nobody else locks the state; readers take a
+//! [`Records::snapshot`] or [`Records::read`] it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use super::{Journal, JournalLine, Outcome, RecordError, State, StateEntry, now_rfc3339};
-use crate::apply::ActionResult;
+use super::fold::fold;
+use super::journal::read_journal_all;
+use super::state::write_atomic;
+use super::{
+    Event, FORMAT_VERSION, Journal, JournalLine, RecordError, STATE_FILE, State, StateEntry, io,
+    now_rfc3339,
+};
 use crate::manifest::Key;
-use crate::plan::{Observed, Plan, observed_after};
+use crate::observe::{Observation, Observed, claimed};
+use crate::plan::Plan;
+use crate::tcmpp::model::ApplyAction;
 
 /// Saved plan ids remembered in the state file.
 const APPLIED_PLANS_KEPT: usize = 100;
+
+/// How the journal is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordsConfig {
+    /// Rotated journals kept (`journal.1.jsonl` … `journal.N.jsonl`), at least 1.
+    pub journal_keep: usize,
+    /// A checkpoint rotates a journal that has reached this many bytes.
+    pub rotate_bytes: u64,
+}
+
+impl Default for RecordsConfig {
+    fn default() -> Self {
+        RecordsConfig {
+            journal_keep: 5,
+            rotate_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
 
 /// The journal and the state of one state directory, shared by the actions of a run.
 #[derive(Debug)]
 pub struct Records {
     dir: PathBuf,
+    config: RecordsConfig,
     journal: Journal,
     state: Mutex<State>,
 }
 
+/// Proves `dir` usable before anything is sent: a directory (created if missing) in which a
+/// file can be created, written and removed.
+fn check_dir(dir: &Path) -> Result<(), RecordError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(RecordError::NotADirectory {
+            path: dir.to_path_buf(),
+        });
+    }
+    let not_writable = |source| RecordError::NotWritable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(not_writable)?;
+    let mut probe = tempfile::NamedTempFile::new_in(dir).map_err(not_writable)?;
+    std::io::Write::write_all(&mut probe, b"probe").map_err(not_writable)?;
+    probe.as_file().sync_all().map_err(not_writable)?;
+    probe.close().map_err(not_writable)
+}
+
 impl Records {
-    /// Opens the journal and reads the state of `dir`.
+    /// [`Records::open_with`] the default journal settings.
     ///
     /// # Errors
-    /// I/O errors; a corrupt state file.
+    /// As [`Records::open_with`].
     pub fn open(dir: &Path) -> Result<Records, RecordError> {
+        Records::open_with(dir, RecordsConfig::default())
+    }
+
+    /// Opens a state directory: proves it writable, reads the checkpoint, replays the journal
+    /// past it, upgrades an older format in place (keeping `state.json.v1.bak`), and opens the
+    /// journal for appending.
+    ///
+    /// # Errors
+    /// [`RecordError::NotADirectory`], [`RecordError::NotWritable`], a corrupt or newer state
+    /// file, I/O errors.
+    pub fn open_with(dir: &Path, config: RecordsConfig) -> Result<Records, RecordError> {
+        check_dir(dir)?;
+        let mut state = State::load(dir)?;
+        let (lines, _torn) = read_journal_all(dir)?;
+        let upgrade = state.format_version < FORMAT_VERSION;
+        if upgrade {
+            let path = dir.join(STATE_FILE);
+            if path.exists() {
+                let backup = dir.join("state.json.v1.bak");
+                std::fs::copy(&path, &backup).map_err(io(&backup))?;
+            }
+        }
+        let checkpoint = state.journal_seq;
+        let mut last = checkpoint;
+        let mut replayed = 0usize;
+        for line in &lines {
+            let replay = if line.seq > 0 {
+                line.seq > checkpoint
+            } else {
+                // Written before the journal was numbered: replay what the old checkpoint
+                // missed (an outcome newer than its entry).
+                upgrade && line.event == Event::Outcome && newer_than_entry(&state, line)
+            };
+            if replay {
+                fold(&mut state, line);
+                replayed += 1;
+            }
+            last = last.max(line.seq);
+        }
+        state.journal_seq = last;
+        state.format_version = FORMAT_VERSION;
+        if upgrade || replayed > 0 {
+            if replayed > 0 {
+                tracing::info!(
+                    replayed,
+                    "replayed journal lines the last checkpoint did not reflect"
+                );
+            }
+            state.save(dir)?;
+        }
         Ok(Records {
             dir: dir.to_path_buf(),
-            journal: Journal::open(dir)?,
-            state: Mutex::new(State::load(dir)?),
+            config: RecordsConfig {
+                journal_keep: config.journal_keep.max(1),
+                ..config
+            },
+            journal: Journal::open(dir, last + 1)?,
+            state: Mutex::new(state),
         })
     }
 
@@ -52,22 +153,48 @@ impl Records {
         f(&self.state())
     }
 
-    /// Writes the state file and syncs the journal.
+    /// Writes a checkpoint (`state.json`, with the journal position it reflects), syncs the
+    /// journal, and rotates a large journal. The file writes and fsyncs run off the async
+    /// runtime.
     ///
     /// # Errors
     /// I/O errors.
-    pub fn flush(&self) -> Result<(), RecordError> {
-        let snapshot = self.snapshot();
-        snapshot.save(&self.dir)?;
-        self.journal.sync()
+    pub async fn flush(&self) -> Result<(), RecordError> {
+        let (bytes, journal) = {
+            let state = self.state();
+            let bytes = state.encode(&self.dir)?;
+            // Under the state lock no line is appended, so the rotated journal holds exactly
+            // the lines up to the checkpoint (replay reads rotated journals too).
+            self.journal
+                .rotate_if_larger(self.config.rotate_bytes, self.config.journal_keep)?;
+            (bytes, self.journal.handle()?)
+        };
+        let dir = self.dir.clone();
+        let journal_path = dir.join(super::JOURNAL_FILE);
+        let written = tokio::task::spawn_blocking(move || {
+            journal.sync_data().map_err(io(&journal_path))?;
+            write_atomic(&dir, &bytes)
+        })
+        .await;
+        match written {
+            Ok(result) => result,
+            Err(e) => Err(RecordError::Io {
+                path: self.dir.clone(),
+                source: std::io::Error::other(e.to_string()),
+            }),
+        }
     }
 
-    /// Appends one journal line.
+    /// Journals `line` and folds it into the state, under one lock.
     ///
     /// # Errors
-    /// I/O errors.
-    pub(crate) fn append(&self, line: &JournalLine) -> Result<(), RecordError> {
-        self.journal.append(line)
+    /// I/O errors: the line is then neither written nor folded.
+    pub(crate) fn commit(&self, mut line: JournalLine) -> Result<(), RecordError> {
+        let mut state = self.state();
+        let seq = self.journal.append(&mut line)?;
+        fold(&mut state, &line);
+        state.journal_seq = seq;
+        Ok(())
     }
 
     /// Whether the saved plan `id` was applied from this state directory.
@@ -83,63 +210,144 @@ impl Records {
         state.applied_plans.drain(..excess);
     }
 
-    /// Records what a refresh or plan saw, keeping names and labels current.
-    pub(crate) fn observe(&self, plan: &Plan, labels: &BTreeMap<Key, BTreeMap<String, String>>) {
-        let mut state = self.state();
-        let now = now_rfc3339();
-        for r in &plan.resources {
-            let entry = state
-                .entries
-                .entry(r.key.clone())
-                .or_insert_with(|| StateEntry {
-                    commit: plan.commit.clone(),
-                    ..StateEntry::new(&r.name, r.region.clone(), r.observed)
-                });
-            if !r.pruned {
-                entry.name = r.name.clone();
-                entry.region = r.region.clone();
-                entry.labels = labels.get(&r.key).cloned().unwrap_or_default();
-            }
-            if r.observed != Observed::Unknown && plan.refreshed {
+    /// Records what a refresh or plan saw, keeping names and labels current, and settles the
+    /// claims a refreshed listing confirms (each as a journaled `claim` line).
+    ///
+    /// # Errors
+    /// I/O errors writing a claim.
+    pub(crate) fn observe(
+        &self,
+        plan: &Plan,
+        labels: &BTreeMap<Key, BTreeMap<String, String>>,
+        run_id: &str,
+    ) -> Result<(), RecordError> {
+        let mut claims = Vec::new();
+        {
+            let mut state = self.state();
+            let now = now_rfc3339();
+            for r in &plan.resources {
+                let entry = state
+                    .entries
+                    .entry(r.key.clone())
+                    .or_insert_with(|| StateEntry {
+                        commit: plan.commit.clone(),
+                        ..StateEntry::new(&r.name, r.region.clone(), r.observed)
+                    });
+                if !r.pruned {
+                    entry.name = r.name.clone();
+                    entry.region = r.region.clone();
+                    entry.labels = labels.get(&r.key).cloned().unwrap_or_default();
+                }
+                if r.observed == Observed::Unknown || !plan.refreshed {
+                    continue;
+                }
                 if entry.observed != r.observed {
                     entry.updated_at = now.clone();
                 }
                 entry.observed = r.observed;
-                if matches!(r.observed, Observed::None | Observed::Cancelled) {
-                    entry.submitted_by_mnpsync = false;
+                entry.approvals = r.approvals.clone();
+                let seen = Observation {
+                    status: r.observed,
+                    approvals: r.approvals.clone(),
+                    mnp_id: None,
+                };
+                if let Some(no) = entry
+                    .pending_claim
+                    .as_deref()
+                    .and_then(|baseline| claimed(baseline, &seen))
+                {
+                    claims.push((r.key.clone(), entry.name.clone(), entry.region.clone(), no));
+                    continue;
                 }
+                settle_ownership(entry);
             }
         }
+        for (key, name, region, no) in claims {
+            self.commit(claim_line(
+                run_id,
+                plan.commit.clone(),
+                key,
+                name,
+                region,
+                no,
+            ))?;
+        }
+        Ok(())
     }
 
-    /// Records one action's outcome in the state (the journal line is the caller's).
-    pub(crate) fn record_outcome(
+    /// Settles an open claim from a listing taken after a call (the `ExistMNPApprovalRecord`
+    /// or `MNPApprovalStatusError` confirmation), if it shows the approval.
+    ///
+    /// # Errors
+    /// I/O errors writing the claim.
+    pub(crate) fn settle_claim(
         &self,
-        result: &ActionResult,
-        commit: &Option<String>,
-        region: &Option<String>,
-    ) {
-        let mut state = self.state();
-        let entry = state
-            .entries
-            .entry(result.key.clone())
-            .or_insert_with(|| StateEntry::new(&result.name, region.clone(), Observed::Unknown));
-        entry.last_action = Some(result.action);
-        entry.last_outcome = Some(result.outcome);
-        entry.updated_at = now_rfc3339();
-        entry.commit = commit.clone();
-        entry.request_id = result.request_id.clone();
-        entry.error_code = result.error_code.clone();
-        entry.message = result.message.clone();
-        if result.outcome.converged() {
-            entry.observed = observed_after(result.action);
-            // `already_in_place` may be someone else's approval: keep what the records knew, so
-            // that `--prune` only ever cancels what mnpsync itself submitted.
-            entry.submitted_by_mnpsync = match result.outcome {
-                Outcome::Submitted => true,
-                Outcome::AlreadyInPlace => entry.submitted_by_mnpsync,
-                _ => false,
-            };
+        key: &Key,
+        seen: &Observation,
+        run_id: &str,
+        commit: Option<String>,
+    ) -> Result<(), RecordError> {
+        let claim = self.read(|state| {
+            let entry = state.entries.get(key)?;
+            let no = claimed(entry.pending_claim.as_deref()?, seen)?;
+            Some((entry.name.clone(), entry.region.clone(), no))
+        });
+        match claim {
+            Some((name, region, no)) => {
+                self.commit(claim_line(run_id, commit, key.clone(), name, region, no))
+            }
+            None => Ok(()),
         }
     }
+}
+
+/// An approval that is not mnpsync's, or no approval at all, ends mnpsync's ownership.
+fn settle_ownership(entry: &mut StateEntry) {
+    if matches!(entry.observed, Observed::None | Observed::Cancelled) {
+        entry.submitted_by_mnpsync = false;
+    }
+    if let (Some(owned), Some(latest)) = (&entry.owned_approval, entry.approvals.first())
+        && owned != latest
+    {
+        // A newer approval for the version that mnpsync did not create is someone else's.
+        entry.submitted_by_mnpsync = false;
+    }
+}
+
+fn claim_line(
+    run_id: &str,
+    commit: Option<String>,
+    key: Key,
+    name: String,
+    region: Option<String>,
+    no: String,
+) -> JournalLine {
+    JournalLine {
+        seq: 0,
+        ts: now_rfc3339(),
+        run_id: run_id.to_string(),
+        event: Event::Claim,
+        key,
+        name,
+        action: ApplyAction::Submit,
+        outcome: None,
+        error_code: None,
+        message: Some(format!("approval {no} is the one mnpsync's submit created")),
+        request_id: None,
+        attempts: 0,
+        duration_ms: 0,
+        commit,
+        region,
+        claim_baseline: None,
+        approval_no: Some(no),
+    }
+}
+
+/// Whether an unnumbered (pre-upgrade) outcome line is newer than what the old checkpoint
+/// recorded for its version.
+fn newer_than_entry(state: &State, line: &JournalLine) -> bool {
+    state
+        .entries
+        .get(&line.key)
+        .is_none_or(|entry| line.ts > entry.updated_at)
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Outcome, RecordError, STATE_FILE, io, now_rfc3339};
 use crate::manifest::Key;
-use crate::plan::Observed;
+use crate::observe::{Observation, Observed};
 use crate::tcmpp::model::ApplyAction;
 
 /// What the records know of one version.
@@ -32,6 +32,17 @@ pub struct StateEntry {
     pub request_id: Option<String>,
     pub error_code: Option<String>,
     pub message: Option<String>,
+    /// Approval numbers known for this version, newest first (from the last listing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<String>,
+    /// The approval mnpsync created for this version, once known (the claim rule, or an answer
+    /// that names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_approval: Option<String>,
+    /// A submit was sent whose approval is not identified yet: the approval numbers known
+    /// before it was sent. The first listing with a number outside them settles it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_claim: Option<Vec<String>>,
 }
 
 impl StateEntry {
@@ -50,14 +61,41 @@ impl StateEntry {
             request_id: None,
             error_code: None,
             message: None,
+            approvals: Vec::new(),
+            owned_approval: None,
+            pending_claim: None,
         }
     }
+}
+
+/// The `state.json` format this mnpsync writes (and the newest it reads).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Writes `state.json` atomically: a temporary file in the same directory, fsync, rename.
+///
+/// # Errors
+/// I/O errors, with the path.
+pub(crate) fn write_atomic(dir: &Path, bytes: &[u8]) -> Result<(), RecordError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join(STATE_FILE);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    tmp.write_all(bytes).map_err(io(&path))?;
+    tmp.as_file().sync_all().map_err(io(&path))?;
+    tmp.persist(&path).map_err(|e| io(&path)(e.error))?;
+    if let Ok(d) = File::open(dir) {
+        // Makes the rename durable; not every platform allows fsync on a directory.
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// `state.json`: the last known state per version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     pub format_version: u32,
+    /// The last journal line (`seq`) this checkpoint reflects.
+    #[serde(default)]
+    pub journal_seq: u64,
     pub entries: BTreeMap<Key, StateEntry>,
     /// Ids of saved plans already applied (newest last), so a plan file is applied only once.
     #[serde(default)]
@@ -67,7 +105,8 @@ pub struct State {
 impl Default for State {
     fn default() -> Self {
         State {
-            format_version: 1,
+            format_version: FORMAT_VERSION,
+            journal_seq: 0,
             entries: BTreeMap::new(),
             applied_plans: Vec::new(),
         }
@@ -75,20 +114,49 @@ impl Default for State {
 }
 
 impl State {
-    /// Reads `state.json`; a missing file is an empty state.
+    /// Reads `state.json` as it is on disk (a missing file is an empty state). Older formats
+    /// are read as they are (opening [`super::Records`] upgrades them); a newer one is refused.
     ///
     /// # Errors
-    /// I/O errors; a file that is not a state file.
+    /// I/O errors; a file that is not a state file; [`RecordError::Newer`].
     pub fn load(dir: &Path) -> Result<State, RecordError> {
         let path = dir.join(STATE_FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| RecordError::Corrupt {
-                path,
-                message: e.to_string(),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
-            Err(e) => Err(io(&path)(e)),
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::default()),
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let corrupt = |message: String| RecordError::Corrupt {
+            path: path.clone(),
+            message,
+        };
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: u64,
         }
+        let version: Version =
+            serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        if version.format_version > u64::from(FORMAT_VERSION) {
+            return Err(RecordError::Newer {
+                path,
+                found: version.format_version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))
+    }
+
+    /// The bytes of `state.json`.
+    ///
+    /// # Errors
+    /// Serialization errors (none in practice).
+    pub(crate) fn encode(&self, dir: &Path) -> Result<Vec<u8>, RecordError> {
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| RecordError::Corrupt {
+            path: dir.join(STATE_FILE),
+            message: e.to_string(),
+        })?;
+        bytes.push(b'\n');
+        Ok(bytes)
     }
 
     /// Writes `state.json` atomically: a temporary file in the same directory, fsync, rename.
@@ -96,29 +164,21 @@ impl State {
     /// # Errors
     /// I/O errors, with the path.
     pub fn save(&self, dir: &Path) -> Result<(), RecordError> {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let path = dir.join(STATE_FILE);
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| RecordError::Corrupt {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        tmp.write_all(&bytes).map_err(io(&path))?;
-        tmp.write_all(b"\n").map_err(io(&path))?;
-        tmp.as_file().sync_all().map_err(io(&path))?;
-        tmp.persist(&path).map_err(|e| io(&path)(e.error))?;
-        if let Ok(d) = File::open(dir) {
-            // Makes the rename durable; not every platform allows fsync on a directory.
-            let _ = d.sync_all();
-        }
-        Ok(())
+        write_atomic(dir, &self.encode(dir)?)
     }
 
     /// The observed state that the records know, for planning without refresh.
-    pub fn observed(&self) -> BTreeMap<Key, Observed> {
+    pub fn observed(&self) -> BTreeMap<Key, Observation> {
         self.entries
             .iter()
-            .map(|(k, e)| (k.clone(), e.observed))
+            .map(|(k, e)| {
+                let observation = Observation {
+                    status: e.observed,
+                    approvals: e.approvals.clone(),
+                    mnp_id: None,
+                };
+                (k.clone(), observation)
+            })
             .collect()
     }
 }
@@ -147,6 +207,9 @@ mod tests {
                 request_id: Some("r".into()),
                 error_code: None,
                 message: None,
+                approvals: vec!["a1".into()],
+                owned_approval: Some("a1".into()),
+                pending_claim: None,
             },
         );
         s.save(dir.path()).unwrap();
@@ -163,5 +226,23 @@ mod tests {
         std::fs::write(dir.path().join(STATE_FILE), "{not json").unwrap();
         let err = State::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("not a valid state file"), "{err}");
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(STATE_FILE),
+            r#"{"format_version": 99, "entries": {}}"#,
+        )
+        .unwrap();
+        let err = State::load(dir.path()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: written by a newer mnpsync (format_version 99; this one reads up to 2); upgrade mnpsync or use another state directory",
+                dir.path().join(STATE_FILE).display()
+            )
+        );
     }
 }

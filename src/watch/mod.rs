@@ -236,7 +236,7 @@ pub async fn run(
     {
         task.abort();
     }
-    flushed?;
+    flushed.await?;
     drop(lock);
     tracing::info!("stopped; records flushed, lock released");
     Ok(())

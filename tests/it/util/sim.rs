@@ -70,8 +70,3 @@ pub fn create_failed(action: &str, platform: &str, version: i64, code: &str) -> 
 pub fn describe(platform: &str) -> String {
     format!("DescribeMNPApprovalList {platform}")
 }
-
-/// The line [`seen`] gives for a listing of processing approvals only.
-pub fn describe_processing(platform: &str) -> String {
-    format!("DescribeMNPApprovalList {platform} status=[1]")
-}

@@ -1,0 +1,194 @@
+//! How one journal line changes the state: the same function folds a line live (as it is
+//! written) and in replay (after a crash), so the state is always what the journal says.
+//!
+//! Ownership (DESIGN.md §4): mnpsync owns the approval its own submit created. A `submitted`
+//! outcome or a confirmed claim marks it; a `claim` line names its approval number. A request
+//! that never left (`attempts: 0`) settles no claim; one whose effect is unknown keeps the
+//! claim open for the next listing.
+
+use super::{Event, JournalLine, Outcome, State, StateEntry};
+use crate::observe::{APPROVALS_KEPT, Observed};
+use crate::plan::observed_after;
+use crate::tcmpp::model::ApplyAction;
+
+/// Applies `line` to `state`.
+pub(crate) fn fold(state: &mut State, line: &JournalLine) {
+    let entry = state
+        .entries
+        .entry(line.key.clone())
+        .or_insert_with(|| StateEntry {
+            updated_at: line.ts.clone(),
+            ..StateEntry::new(&line.name, line.region.clone(), Observed::Unknown)
+        });
+    match line.event {
+        Event::Intent => {
+            if line.action == ApplyAction::Submit
+                && let Some(baseline) = &line.claim_baseline
+            {
+                entry.pending_claim = Some(baseline.clone());
+            }
+        }
+        Event::Claim => {
+            if let Some(no) = &line.approval_no {
+                own(entry, no);
+            }
+        }
+        Event::Outcome => {
+            let Some(outcome) = line.outcome else {
+                return;
+            };
+            entry.last_action = Some(line.action);
+            entry.last_outcome = Some(outcome);
+            entry.updated_at = line.ts.clone();
+            entry.commit = line.commit.clone();
+            entry.request_id = line.request_id.clone();
+            entry.error_code = line.error_code.clone();
+            entry.message = line.message.clone();
+            if line.attempts == 0 {
+                // Never left: it created nothing.
+                if line.action == ApplyAction::Submit {
+                    entry.pending_claim = None;
+                }
+                return;
+            }
+            if let Some(no) = &line.approval_no {
+                own(entry, no);
+            }
+            if outcome.converged() {
+                entry.observed = observed_after(line.action);
+                match outcome {
+                    Outcome::Submitted => entry.submitted_by_mnpsync = true,
+                    // May be someone else's approval: the claim (still open) decides.
+                    Outcome::AlreadyInPlace => {}
+                    _ => {
+                        entry.submitted_by_mnpsync = false;
+                        entry.pending_claim = None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Marks `no` as the approval mnpsync created for the entry's version.
+fn own(entry: &mut StateEntry, no: &str) {
+    entry.owned_approval = Some(no.to_string());
+    entry.submitted_by_mnpsync = true;
+    entry.pending_claim = None;
+    if !entry.approvals.iter().any(|a| a == no) {
+        entry.approvals.insert(0, no.to_string());
+        entry.approvals.truncate(APPROVALS_KEPT);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Key;
+
+    fn line(event: Event, action: ApplyAction, outcome: Option<Outcome>) -> JournalLine {
+        JournalLine {
+            seq: 1,
+            ts: "2026-01-01T00:00:00Z".into(),
+            run_id: "r".into(),
+            event,
+            key: Key::new("P", 1),
+            name: "n".into(),
+            action,
+            outcome,
+            error_code: None,
+            message: None,
+            request_id: None,
+            attempts: 1,
+            duration_ms: 0,
+            commit: None,
+            region: Some("ap-singapore".into()),
+            claim_baseline: None,
+            approval_no: None,
+        }
+    }
+
+    fn entry(state: &State) -> &StateEntry {
+        &state.entries[&Key::new("P", 1)]
+    }
+
+    #[test]
+    fn a_submit_opens_a_claim_that_a_claim_line_settles() {
+        let mut state = State::default();
+        let mut intent = line(Event::Intent, ApplyAction::Submit, None);
+        intent.claim_baseline = Some(vec!["a1".into()]);
+        fold(&mut state, &intent);
+        assert_eq!(entry(&state).pending_claim, Some(vec!["a1".into()]));
+        assert_eq!(entry(&state).region.as_deref(), Some("ap-singapore"));
+        // The reply was lost: the outcome is failed, the claim stays open.
+        let mut lost = line(Event::Outcome, ApplyAction::Submit, Some(Outcome::Failed));
+        lost.attempts = 5;
+        fold(&mut state, &lost);
+        assert!(entry(&state).pending_claim.is_some());
+        assert!(!entry(&state).submitted_by_mnpsync);
+        let mut claim = line(Event::Claim, ApplyAction::Submit, None);
+        claim.approval_no = Some("a2".into());
+        fold(&mut state, &claim);
+        let e = entry(&state);
+        assert_eq!(e.owned_approval.as_deref(), Some("a2"));
+        assert!(e.submitted_by_mnpsync);
+        assert_eq!(e.pending_claim, None);
+        assert_eq!(e.approvals, vec!["a2"]);
+    }
+
+    #[test]
+    fn a_request_that_never_left_settles_its_claim() {
+        let mut state = State::default();
+        let mut intent = line(Event::Intent, ApplyAction::Submit, None);
+        intent.claim_baseline = Some(vec![]);
+        fold(&mut state, &intent);
+        let mut not_sent = line(Event::Outcome, ApplyAction::Submit, Some(Outcome::Failed));
+        not_sent.attempts = 0;
+        fold(&mut state, &not_sent);
+        assert_eq!(entry(&state).pending_claim, None);
+        assert_eq!(entry(&state).last_outcome, Some(Outcome::Failed));
+    }
+
+    #[test]
+    fn outcomes_set_ownership_as_documented() {
+        let mut state = State::default();
+        fold(
+            &mut state,
+            &line(
+                Event::Outcome,
+                ApplyAction::Submit,
+                Some(Outcome::Submitted),
+            ),
+        );
+        assert!(entry(&state).submitted_by_mnpsync);
+        assert_eq!(entry(&state).observed, Observed::Processing);
+        fold(
+            &mut state,
+            &line(
+                Event::Outcome,
+                ApplyAction::Submit,
+                Some(Outcome::AlreadyInPlace),
+            ),
+        );
+        assert!(entry(&state).submitted_by_mnpsync, "kept as it was");
+        fold(
+            &mut state,
+            &line(
+                Event::Outcome,
+                ApplyAction::Cancel,
+                Some(Outcome::Cancelled),
+            ),
+        );
+        assert!(!entry(&state).submitted_by_mnpsync);
+        assert_eq!(entry(&state).observed, Observed::Cancelled);
+        // An answer that names the approval (TCSAS) owns it at once.
+        let mut named = line(
+            Event::Outcome,
+            ApplyAction::Submit,
+            Some(Outcome::Submitted),
+        );
+        named.approval_no = Some("t1".into());
+        fold(&mut state, &named);
+        assert_eq!(entry(&state).owned_approval.as_deref(), Some("t1"));
+    }
+}
