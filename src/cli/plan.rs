@@ -9,7 +9,7 @@ use clap::Args;
 
 use mnpsync::plan::SavedPlan;
 use mnpsync::reconcile::{Refresh, Request, make_plan};
-use mnpsync::record::State;
+use mnpsync::record::recover;
 use mnpsync::report;
 use tokio_util::sync::CancellationToken;
 
@@ -46,7 +46,7 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
     let Some(all) = load_manifests(&paths) else {
         return Ok(ExitCode::FAILURE);
     };
-    let state = State::load(&global.state_dir).context("reading the state file")?;
+    let (state, _) = recover(&global.state_dir).context("reading the state directory")?;
     let client = if args.no_refresh {
         None
     } else {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 
-use mnpsync::record::State;
+use mnpsync::record::recover;
 use mnpsync::report;
 
 use super::{Global, OutputFormat};
@@ -17,7 +17,7 @@ pub struct StatusArgs {
 }
 
 pub fn exec(global: &Global, args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let state = State::load(&global.state_dir).context("reading the state file")?;
+    let (state, _) = recover(&global.state_dir).context("reading the state directory")?;
     match args.format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&state)?),
         OutputFormat::Text => print!("{}", report::status_text(&state)),

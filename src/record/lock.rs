@@ -18,7 +18,7 @@ impl Lock {
     /// # Errors
     /// [`RecordError::Locked`] when another process holds it; I/O errors.
     pub fn acquire(dir: &Path) -> Result<Lock, RecordError> {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        super::check_dir(dir)?;
         let path = dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
             .read(true)

@@ -26,7 +26,7 @@ mod state;
 pub(crate) use journal::Journal;
 pub use journal::{read_journal, read_journal_all};
 pub use lock::Lock;
-pub use records::{Records, RecordsConfig};
+pub use records::{Records, RecordsConfig, Recovery, recover};
 pub use state::{FORMAT_VERSION, State, StateEntry};
 
 use std::path::{Path, PathBuf};
@@ -165,6 +165,25 @@ pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RecordError + '_
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// Proves `dir` usable before anything is sent: a directory (created if missing) in which a
+/// file can be created, written and removed.
+pub(crate) fn check_dir(dir: &Path) -> Result<(), RecordError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(RecordError::NotADirectory {
+            path: dir.to_path_buf(),
+        });
+    }
+    let not_writable = |source| RecordError::NotWritable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(not_writable)?;
+    let mut probe = tempfile::NamedTempFile::new_in(dir).map_err(not_writable)?;
+    std::io::Write::write_all(&mut probe, b"probe").map_err(not_writable)?;
+    probe.as_file().sync_all().map_err(not_writable)?;
+    probe.close().map_err(not_writable)
 }
 
 /// A UTC RFC 3339 timestamp of now.

@@ -53,25 +53,6 @@ pub struct Records {
     state: Mutex<State>,
 }
 
-/// Proves `dir` usable before anything is sent: a directory (created if missing) in which a
-/// file can be created, written and removed.
-fn check_dir(dir: &Path) -> Result<(), RecordError> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(RecordError::NotADirectory {
-            path: dir.to_path_buf(),
-        });
-    }
-    let not_writable = |source| RecordError::NotWritable {
-        path: dir.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(not_writable)?;
-    let mut probe = tempfile::NamedTempFile::new_in(dir).map_err(not_writable)?;
-    std::io::Write::write_all(&mut probe, b"probe").map_err(not_writable)?;
-    probe.as_file().sync_all().map_err(not_writable)?;
-    probe.close().map_err(not_writable)
-}
-
 impl Records {
     /// [`Records::open_with`] the default journal settings.
     ///
@@ -89,40 +70,19 @@ impl Records {
     /// [`RecordError::NotADirectory`], [`RecordError::NotWritable`], a corrupt or newer state
     /// file, I/O errors.
     pub fn open_with(dir: &Path, config: RecordsConfig) -> Result<Records, RecordError> {
-        check_dir(dir)?;
-        let mut state = State::load(dir)?;
-        let (lines, _torn) = read_journal_all(dir)?;
-        let upgrade = state.format_version < FORMAT_VERSION;
-        if upgrade {
+        super::check_dir(dir)?;
+        let (state, recovery) = recover(dir)?;
+        if recovery.upgraded {
             let path = dir.join(STATE_FILE);
             if path.exists() {
                 let backup = dir.join("state.json.v1.bak");
                 std::fs::copy(&path, &backup).map_err(io(&backup))?;
             }
         }
-        let checkpoint = state.journal_seq;
-        let mut last = checkpoint;
-        let mut replayed = 0usize;
-        for line in &lines {
-            let replay = if line.seq > 0 {
-                line.seq > checkpoint
-            } else {
-                // Written before the journal was numbered: replay what the old checkpoint
-                // missed (an outcome newer than its entry).
-                upgrade && line.event == Event::Outcome && newer_than_entry(&state, line)
-            };
-            if replay {
-                fold(&mut state, line);
-                replayed += 1;
-            }
-            last = last.max(line.seq);
-        }
-        state.journal_seq = last;
-        state.format_version = FORMAT_VERSION;
-        if upgrade || replayed > 0 {
-            if replayed > 0 {
+        if recovery.upgraded || recovery.replayed > 0 {
+            if recovery.replayed > 0 {
                 tracing::info!(
-                    replayed,
+                    replayed = recovery.replayed,
                     "replayed journal lines the last checkpoint did not reflect"
                 );
             }
@@ -134,7 +94,7 @@ impl Records {
                 journal_keep: config.journal_keep.max(1),
                 ..config
             },
-            journal: Journal::open(dir, last + 1)?,
+            journal: Journal::open(dir, state.journal_seq + 1)?,
             state: Mutex::new(state),
         })
     }
@@ -299,6 +259,46 @@ impl Records {
             None => Ok(()),
         }
     }
+}
+
+/// What [`recover`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Journal lines past the checkpoint, folded in.
+    pub replayed: usize,
+    /// The state file was of an older format.
+    pub upgraded: bool,
+}
+
+/// The state of a state directory as its journal says: the checkpoint (`state.json`) with the
+/// journal lines past it folded in. Reads only; [`Records::open`] writes the result back.
+///
+/// # Errors
+/// A corrupt or newer state file, I/O errors.
+pub fn recover(dir: &Path) -> Result<(State, Recovery), RecordError> {
+    let mut state = State::load(dir)?;
+    let (lines, _torn) = read_journal_all(dir)?;
+    let upgraded = state.format_version < FORMAT_VERSION;
+    let checkpoint = state.journal_seq;
+    let mut last = checkpoint;
+    let mut replayed = 0usize;
+    for line in &lines {
+        let replay = if line.seq > 0 {
+            line.seq > checkpoint
+        } else {
+            // Written before the journal was numbered: replay what the old checkpoint missed
+            // (an outcome newer than its entry).
+            upgraded && line.event == Event::Outcome && newer_than_entry(&state, line)
+        };
+        if replay {
+            fold(&mut state, line);
+            replayed += 1;
+        }
+        last = last.max(line.seq);
+    }
+    state.journal_seq = last;
+    state.format_version = FORMAT_VERSION;
+    Ok((state, Recovery { replayed, upgraded }))
 }
 
 /// An approval that is not mnpsync's, or no approval at all, ends mnpsync's ownership.

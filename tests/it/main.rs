@@ -5,6 +5,7 @@
 mod util;
 
 mod client_sim;
+mod durability;
 mod e2e;
 mod gitflow;
 mod pipelines;
