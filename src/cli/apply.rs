@@ -26,8 +26,9 @@ use super::{Global, OutputFormat};
 pub struct ApplyArgs {
     /// Manifest files or directories (default: manifests/).
     pub paths: Vec<PathBuf>,
-    /// Execute exactly this saved plan (from `plan --out`); refused when stale.
-    #[arg(long)]
+    /// Execute exactly this saved plan (from `plan --out`); refused when edited or stale. The
+    /// plan's own options apply: planning flags are refused with it.
+    #[arg(long, conflicts_with_all = ["no_refresh", "prune", "selector", "resubmit_rejected"])]
     pub plan: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -111,13 +112,8 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
         Some(file) => {
             let bytes = std::fs::read(file)
                 .with_context(|| format!("reading the plan {}", file.display()))?;
-            let saved: SavedPlan = serde_json::from_slice(&bytes).with_context(|| {
-                format!(
-                    "{} is not a plan made by `mnpsync plan --out`",
-                    file.display()
-                )
-            })?;
-            match apply_saved(&exec, &all, saved, !args.no_refresh, prune_limit).await? {
+            let saved = SavedPlan::parse(&bytes).with_context(|| file.display().to_string())?;
+            match apply_saved(&exec, &all, saved, &global.region, prune_limit).await? {
                 SavedApplied::AlreadyApplied => {
                     eprintln!(
                         "The plan {} was already applied; nothing to do.",

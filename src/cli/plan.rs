@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 
-use mnpsync::plan::SavedPlan;
+use mnpsync::plan::{SavedOptions, SavedPlan};
 use mnpsync::reconcile::{Refresh, Request, make_plan};
 use mnpsync::record::recover;
 use mnpsync::report;
@@ -79,12 +79,20 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
     for warning in &planned.warnings {
         tracing::warn!("{warning}");
     }
-    let plan = planned.plan;
+    let plan = planned.plan.clone();
     if let Some(out) = &args.out {
-        let saved = SavedPlan {
-            plan: plan.clone(),
-            manifests_digest: all.digest.clone(),
-        };
+        let saved = SavedPlan::new(
+            plan.clone(),
+            all.digest.clone(),
+            SavedOptions {
+                prune: args.prune,
+                selector: args.select.selector().to_string(),
+                resubmit_rejected: args.select.resubmit_rejected,
+                default_region: global.region.clone(),
+            },
+            planned.observation.clone(),
+            planned.prune.clone(),
+        );
         let bytes = serde_json::to_vec_pretty(&saved)?;
         std::fs::write(out, bytes)
             .with_context(|| format!("writing the plan to {}", out.display()))?;

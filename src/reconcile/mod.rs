@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::apply::{ActionResult, ApplyOptions, ApplyReport, RunInfo, apply};
 use crate::manifest::{Desired, Key, Selector};
+use crate::observe::Observation;
 use crate::plan::{DEFAULT_PRUNE_LIMIT, Plan, PlanOptions, PruneCandidate, plan, prune_refusal};
 use crate::record::{RecordError, Records, State};
 use crate::tcmpp::{ApiError, Class, Client};
@@ -131,11 +132,16 @@ pub enum ReconcileError {
     },
 }
 
-/// A plan and what a user should know about how it was made.
+/// A plan, what a user should know about how it was made, and what it was made from (for a
+/// saved plan).
 #[derive(Debug, Clone)]
 pub struct Planned {
     pub plan: Plan,
     pub warnings: Vec<String>,
+    /// The observation of every planned version the plan was made from.
+    pub observation: BTreeMap<Key, Observation>,
+    /// The prune candidates it was made with (the records' ownership).
+    pub prune: Vec<PruneCandidate>,
 }
 
 /// Hooks a caller gets while a reconcile runs: rendering, progress, metrics.
@@ -275,7 +281,17 @@ pub async fn make_plan(
         refreshed,
         request.commit.clone(),
     );
-    guard(plan, request).map(|plan| Planned { plan, warnings })
+    let observation = plan
+        .resources
+        .iter()
+        .filter_map(|r| observed.get(&r.key).map(|o| (r.key.clone(), o.clone())))
+        .collect();
+    guard(plan, request).map(|plan| Planned {
+        plan,
+        warnings,
+        observation,
+        prune,
+    })
 }
 
 /// The prune guard (DESIGN.md §10), when the request has a limit.
@@ -316,7 +332,7 @@ async fn execute(
     // Names, labels and regions are durable before the first call (prune reads them later).
     exec.records.flush().await?;
     exec.progress.planned(&planned);
-    let Planned { plan, warnings } = planned;
+    let Planned { plan, warnings, .. } = planned;
     let on_result = |r: &ActionResult| exec.progress.result(r);
     let report = apply(
         exec.client,

@@ -4,7 +4,9 @@
 use crate::manifest::Desired;
 use crate::plan::SavedPlan;
 
-use super::{Applied, Executor, PlanError, Planned, ReconcileError, execute, refresh};
+use super::{
+    Applied, Executor, PlanError, Planned, ReconcileError, execute, prune_candidates, refresh,
+};
 
 /// How applying a saved plan ended.
 #[derive(Debug, Clone)]
@@ -14,56 +16,65 @@ pub enum SavedApplied {
     Applied(Box<Applied>),
 }
 
-/// Checks `saved` against the manifests (`all`) and the platforms' current state, then executes
-/// exactly its actions.
+/// Checks `saved` against the manifests (`all`), the records and the platforms' live state,
+/// then executes exactly its actions.
 ///
-/// The current state is listed when `refresh` is set and the plan itself was made from a
-/// refresh; otherwise the records stand in for it. `prune_limit` is the prune guard's limit
-/// (`None`: `--force`).
+/// In order: a plan this state directory applied already does nothing; a file whose actions
+/// are not what its recorded inputs give, or that prunes a version the records do not show as
+/// mnpsync's, is refused as tampered; a plan whose manifests or default region changed is
+/// refused; then every planned version's platform is listed (always: a plan saved without a
+/// refresh is checked too) and a plan whose observation moved is refused as stale. Nothing is
+/// sent before all of that passed. `prune_limit` is the prune guard's limit (`None`:
+/// `--force`).
 ///
 /// # Errors
-/// [`ReconcileError::Stale`] when the manifests or an approval's state moved since the plan was
-/// made; [`ReconcileError::CheckRefresh`] when that check could not list a platform;
-/// [`ReconcileError::Plan`] from the prune guard; [`ReconcileError::Records`].
+/// [`ReconcileError::Stale`] (tampered or stale; nothing sent); [`ReconcileError::CheckRefresh`]
+/// when a platform could not be listed; [`ReconcileError::Plan`] from the prune guard;
+/// [`ReconcileError::Records`].
 pub async fn apply_saved(
     exec: &Executor<'_>,
     all: &Desired,
     saved: SavedPlan,
-    refresh_state: bool,
+    default_region: &str,
     prune_limit: Option<usize>,
 ) -> Result<SavedApplied, ReconcileError> {
-    let id = saved.id();
-    if exec.records.plan_applied(&id) {
+    if exec.records.plan_applied(&saved.id) {
         return Ok(SavedApplied::AlreadyApplied);
     }
-    let observed = if refresh_state && saved.plan.refreshed {
-        let keys = saved
-            .plan
-            .resources
-            .iter()
-            .map(|r| (r.key.clone(), r.region.clone()))
-            .collect();
-        let fresh = tokio::select! {
-            fresh = refresh(exec.client, &keys) => fresh,
-            () = exec.shutdown.cancelled() => return Err(PlanError::Interrupted.into()),
-        };
-        fresh.map_err(|(platform, e)| ReconcileError::CheckRefresh {
-            platform,
-            error: Box::new(e.error),
-        })?
-    } else {
-        exec.records.read(|state| state.observed())
+    let owned = exec.records.read(|state| {
+        let selector = saved.options.selector.parse().unwrap_or_default();
+        prune_candidates(all, state, &selector)
+    });
+    if let Some(why) = saved.tampering(all, &owned, default_region) {
+        return Err(ReconcileError::Stale(why));
+    }
+    let keys = saved
+        .plan
+        .resources
+        .iter()
+        .map(|r| (r.key.clone(), r.region.clone()))
+        .collect();
+    let live = tokio::select! {
+        live = refresh(exec.client, &keys) => live,
+        () = exec.shutdown.cancelled() => return Err(PlanError::Interrupted.into()),
     };
-    if let Some(why) = saved.staleness(&all.digest, &observed) {
+    let live = live.map_err(|(platform, e)| ReconcileError::CheckRefresh {
+        platform,
+        error: Box::new(e.error),
+    })?;
+    if let Some(why) = saved.staleness(&live) {
         return Err(ReconcileError::Stale(why));
     }
     if let Some(why) = prune_limit.and_then(|limit| crate::plan::prune_refusal(&saved.plan, limit))
     {
         return Err(PlanError::Refused(why).into());
     }
+    let id = saved.id.clone();
     let planned = Planned {
         plan: saved.plan,
         warnings: Vec::new(),
+        observation: saved.observation,
+        prune: saved.prune_candidates,
     };
     let applied = execute(exec, planned, all).await?;
     exec.records.mark_plan_applied(id);

@@ -298,7 +298,10 @@ async fn a_saved_plan_is_applied_exactly_and_only_once() {
     let shown = plan.json();
     assert_eq!(shown["commit"], head.as_str());
     let saved: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    let actions = planned_actions(&saved);
+    // The saved-plan format (DESIGN.md §5): the plan under `plan`, with what it was made from.
+    assert_eq!(saved["format_version"], 2);
+    assert!(saved["id"].is_string() && saved["observation"].is_object());
+    let actions = planned_actions(&saved["plan"]);
     assert_eq!(
         actions,
         vec![

@@ -9,4 +9,5 @@ mod durability;
 mod e2e;
 mod gitflow;
 mod pipelines;
+mod saved_plans;
 mod watch;

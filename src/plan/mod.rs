@@ -12,10 +12,13 @@ use crate::tcmpp::model::ApplyAction;
 /// The plan JSON's `format_version`.
 pub const FORMAT_VERSION: u32 = 1;
 
+mod saved;
+
 pub use crate::observe::{Observation, Observed};
+pub use saved::{SAVED_FORMAT_VERSION, SavedOptions, SavedPlan, SavedPlanError};
 
 /// A version that mnpsync submitted and that no manifest declares any more (from the records).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PruneCandidate {
     pub key: Key,
     pub name: String,
@@ -296,55 +299,6 @@ pub(crate) fn prune_refusal(plan: &Plan, limit: usize) -> Option<String> {
         ))
     } else {
         None
-    }
-}
-
-/// A plan saved by `plan --out` for `apply --plan`: the plan plus the digest of the manifests it
-/// was made from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SavedPlan {
-    #[serde(flatten)]
-    pub plan: Plan,
-    pub manifests_digest: String,
-}
-
-impl SavedPlan {
-    /// An id for the plan: the hex sha256 of its canonical JSON.
-    pub fn id(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        hex::encode(Sha256::digest(bytes))
-    }
-
-    /// Why this plan may no longer be applied, or `None` when it still holds: the manifests
-    /// changed, or the platform's state of a planned version moved since the plan was made.
-    pub(crate) fn staleness(
-        &self,
-        manifests_digest: &str,
-        observed: &BTreeMap<Key, Observation>,
-    ) -> Option<String> {
-        if manifests_digest != self.manifests_digest {
-            return Some(
-                "the plan is stale: the manifests changed since it was made; plan again"
-                    .to_string(),
-            );
-        }
-        let moved: Vec<String> = self
-            .plan
-            .resources
-            .iter()
-            .filter_map(|r| {
-                let now = observed.get(&r.key).map_or(Observed::Unknown, |o| o.status);
-                (now != r.observed)
-                    .then(|| format!("{} was {} and is now {}", r.key, r.observed, now))
-            })
-            .collect();
-        (!moved.is_empty()).then(|| {
-            format!(
-                "the plan is stale: the approval state changed since it was made ({}); plan again",
-                moved.join("; ")
-            )
-        })
     }
 }
 
