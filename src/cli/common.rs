@@ -109,32 +109,37 @@ pub async fn commit_of(paths: &[PathBuf]) -> Option<String> {
     mnpsync::git::commit_of(paths).await
 }
 
-/// A token cancelled on SIGINT or SIGTERM.
+/// A token cancelled on the first SIGINT or SIGTERM: no new call starts, calls in flight
+/// finish. A second signal exits at once (status 130): every outcome so far is already in the
+/// journal, which the next run replays.
 pub fn shutdown_on_signals() -> tokio_util::sync::CancellationToken {
     let token = tokio_util::sync::CancellationToken::new();
     let trigger = token.clone();
     tokio::spawn(async move {
-        let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
-        {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => s,
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                        trigger.cancel();
-                        return;
-                    }
-                };
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut signal = async || {
+            #[cfg(unix)]
+            if let Some(term) = term.as_mut() {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                return;
             }
-        }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
-        tracing::warn!("shutdown requested: starting no new call, letting calls in flight finish");
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        signal().await;
+        tracing::warn!(
+            "shutdown requested: starting no new call, letting calls in flight finish (again to exit at once)"
+        );
         trigger.cancel();
+        signal().await;
+        eprintln!(
+            "error: second interrupt: exiting now; every outcome so far is in the journal, and the next run replays it"
+        );
+        std::process::exit(130);
     });
     token
 }

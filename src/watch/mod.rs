@@ -45,6 +45,7 @@ use crate::record::{Lock, Outcome, RecordError, Records};
 use crate::report;
 use crate::tcmpp::Client;
 
+pub use health::PROBES;
 pub use metrics::Metrics;
 
 pub(crate) use files::{Entry, is_relevant};
@@ -267,6 +268,7 @@ impl Watch<'_> {
         let mut files_changed = false;
         let mut events_open = true;
         loop {
+            self.status.update(|h| h.alive_at = Some(Instant::now()));
             // Whatever arrived during the last reconcile becomes one follow-up.
             while let Ok(batch) = events.try_recv() {
                 files_changed |= self.relevant(batch);
@@ -422,6 +424,7 @@ impl Watch<'_> {
         };
         let hooks = Hooks {
             metrics: &self.metrics,
+            status: &self.status,
         };
         let exec = Executor {
             client: &self.client,
@@ -623,6 +626,7 @@ impl Watch<'_> {
 /// The watch's hooks into a reconcile: logs and metrics.
 struct Hooks<'a> {
     metrics: &'a Metrics,
+    status: &'a Status,
 }
 
 impl Progress for Hooks<'_> {
@@ -633,6 +637,7 @@ impl Progress for Hooks<'_> {
     }
 
     fn result(&self, r: &ActionResult) {
+        self.status.update(|h| h.alive_at = Some(Instant::now()));
         self.metrics.action(r);
         if r.outcome.converged() {
             tracing::info!("{}", report::result_line(r));

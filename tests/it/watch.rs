@@ -306,6 +306,52 @@ async fn healthz_and_metrics_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn every_probe_of_the_kubernetes_example_is_served_and_liveness_survives_a_broken_set() {
+    let deployment = crate::util::repo_file("examples/kubernetes/deployment.yaml");
+    let paths: Vec<&str> = deployment
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("path: "))
+        .filter(|p| p.starts_with('/') && *p != "/")
+        .collect();
+    // The startup, readiness and liveness probes (git-sync's own `/` is filtered out).
+    assert_eq!(paths, vec!["/livez", "/readyz", "/livez"], "{deployment}");
+    for path in &paths {
+        assert!(
+            mnpsync::watch::PROBES.contains(path),
+            "{path} is not served"
+        );
+    }
+    let setup = Setup::new(SimConfig::default()).await;
+    setup.write("app.yaml", &manifest("app-160", 160, "submitted"));
+    let watch = setup.watch(&[]).await;
+    let readyz = format!("{}/readyz", watch.health);
+    watch
+        .until("readyz says ok after the first reconcile", || {
+            let url = readyz.clone();
+            async move { get(&url).await == (200, r#"{"status":"ok"}"#.to_string()) }
+        })
+        .await;
+    for path in mnpsync::watch::PROBES {
+        assert_eq!(
+            get(&format!("{}{path}", watch.health)).await.0,
+            200,
+            "{path}"
+        );
+    }
+    // A broken set: /healthz says so, but the pod stays alive and ready.
+    setup.write("app.yaml", &manifest("app-161", 161, "maybe"));
+    let healthz = format!("{}/healthz", watch.health);
+    watch
+        .until("healthz reports the broken set", || {
+            let url = healthz.clone();
+            async move { get(&url).await.0 == 503 }
+        })
+        .await;
+    assert_eq!(get(&format!("{}/livez", watch.health)).await.0, 200);
+    assert_eq!(get(&readyz).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_broken_manifest_makes_no_call_and_fixing_it_resumes() {
     let setup = Setup::new(SimConfig::default()).await;
     setup.write("app.yaml", &manifest("app-200", 200, "submitted"));
