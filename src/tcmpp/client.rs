@@ -1,6 +1,16 @@
-//! The TCMPP API client: typed calls, signing, per-action rate limiting (governor) and
-//! per-request timeouts. Retries are carried out by [`with_retries`] (in [`super::retry`]),
-//! endpoints are checked in [`super::endpoint`] and replies are read in [`super::response`].
+//! The TCMPP API client: typed calls, signing, the request headers, per-action rate limiting
+//! (governor) and per-request timeouts (checked: [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`]). Retries are
+//! carried out by [`with_retries`] (in [`super::retry`]), endpoints are checked in
+//! [`super::endpoint`], replies are read in [`super::response`] and the circuit breaker's rules
+//! live in [`super::breaker`].
+//!
+//! On the wire it never follows a redirect: signed headers (`Authorization`, `X-TC-Token`, both
+//! marked sensitive) go to the configured endpoint only, and a 3xx answer is
+//! [`ApiError::Redirect`], not retried. A header value HTTP cannot carry (a region with a newline)
+//! is [`ApiError::Unsendable`] before anything is sent, not retried. After
+//! [`super::breaker::THRESHOLD`] attempts in a row found no server at the endpoint, every call
+//! fails at once with [`ApiError::NotSent`] ("endpoint unreachable: …") until a probe gets an
+//! answer.
 //!
 //! It owns the wire and nothing else: it never decides outcomes or touches records.
 
@@ -11,9 +21,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::tcmpp::breaker::Breaker;
 use crate::tcmpp::credentials::Credentials;
 use crate::tcmpp::error::{ApiError, Class};
 use crate::tcmpp::model::{
@@ -22,7 +34,7 @@ use crate::tcmpp::model::{
     DescribeMnpApprovalListRequest, PROCESS_MNP_APPROVAL, ProcessMnpApprovalData,
     ProcessMnpApprovalRequest,
 };
-use crate::tcmpp::response::transport_error;
+use crate::tcmpp::response::{is_no_server, transport_error};
 use crate::tcmpp::sign;
 
 // Defined in the modules named above; re-exported so `tcmpp::client::…` paths keep working.
@@ -36,6 +48,10 @@ pub use crate::tcmpp::retry::{
 pub const PAGE_SIZE: i64 = 100;
 /// A bound on pages fetched for one platform, so a misbehaving server cannot loop us forever.
 const MAX_PAGES: i64 = 10_000;
+/// The shortest per-request timeout a client accepts (`--timeout`).
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(100);
+/// The longest per-request timeout a client accepts (`--timeout`).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Everything a client needs besides credentials.
 #[derive(Debug, Clone)]
@@ -43,6 +59,7 @@ pub struct ClientConfig {
     pub endpoint: Endpoint,
     /// Default region (`X-TC-Region`), used when a call names none.
     pub region: String,
+    /// Per-request timeout, [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`].
     pub timeout: Duration,
     /// Requests per second, per action, evenly spaced.
     pub rate_limit: u32,
@@ -80,7 +97,8 @@ pub type Gate<'a> = dyn Fn() -> Option<String> + Send + Sync + 'a;
 /// Receives every [`RequestEvent`].
 pub type Observer = Arc<dyn Fn(&RequestEvent<'_>) + Send + Sync>;
 
-/// The TCMPP client. Cheap to clone; clones share rate limiters and the clock offset.
+/// The TCMPP client. Cheap to clone; clones share rate limiters, the clock offset and the
+/// circuit breaker.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -93,6 +111,8 @@ struct Inner {
     limiters: Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>,
     /// Seconds to add to the local clock, learned from a `SignatureExpire` response's `Date`.
     clock_offset: AtomicI64,
+    /// Counts attempts in a row that found no server; stops sending after too many.
+    breaker: Breaker,
     observer: Option<Observer>,
 }
 
@@ -107,14 +127,23 @@ impl std::fmt::Debug for Client {
 
 /// Why a client could not be built.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot build the HTTP client: {0}")]
+#[error("{0}")]
 pub struct BuildError(String);
+
+/// The names of the headers sent besides `Host`, `Content-Type` and `Authorization`.
+const X_TC_ACTION: &str = "X-TC-Action";
+const X_TC_VERSION: &str = "X-TC-Version";
+const X_TC_REGION: &str = "X-TC-Region";
+const X_TC_TIMESTAMP: &str = "X-TC-Timestamp";
+const X_TC_TOKEN: &str = "X-TC-Token";
+const X_TC_LANGUAGE: &str = "X-TC-Language";
 
 impl Client {
     /// A client for `config` signing with `credentials`.
     ///
     /// # Errors
-    /// The TLS backend could not be initialised.
+    /// `config.timeout` is outside [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`]; the TLS backend could not
+    /// be initialised.
     pub fn new(credentials: Credentials, config: ClientConfig) -> Result<Client, BuildError> {
         Client::observed(credentials, config, None)
     }
@@ -128,15 +157,20 @@ impl Client {
         config: ClientConfig,
         observer: Option<Observer>,
     ) -> Result<Client, BuildError> {
+        check_timeout(config.timeout)?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("mnpsync/", env!("CARGO_PKG_VERSION")))
+            // The API never redirects; following one would carry the signed headers elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(64);
         if config.endpoint.loopback {
             builder = builder.no_proxy();
         }
-        let http = builder.build().map_err(|e| BuildError(e.to_string()))?;
+        let http = builder
+            .build()
+            .map_err(|e| BuildError(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -144,6 +178,7 @@ impl Client {
                 config,
                 limiters: Mutex::new(HashMap::new()),
                 clock_offset: AtomicI64::new(0),
+                breaker: Breaker::default(),
                 observer,
             }),
         })
@@ -277,7 +312,10 @@ impl Client {
     /// Makes one API call with rate limiting, timeouts and retries.
     ///
     /// # Errors
-    /// The last attempt's error with its class and the attempts made.
+    /// The last attempt's error with its class and the attempts made;
+    /// [`ApiError::Unsendable`] (no attempt) when a header value cannot be sent;
+    /// [`ApiError::NotSent`] ("endpoint unreachable: …", the attempts made so far) when the
+    /// circuit breaker is open.
     pub async fn call<Req: Serialize, T: DeserializeOwned>(
         &self,
         action: &str,
@@ -294,14 +332,34 @@ impl Client {
             class: Class::Failed,
             attempts: 0,
         })?;
+        let headers = self
+            .fixed_headers(action, region)
+            .map_err(|error| CallError {
+                error,
+                class: Class::Failed,
+                attempts: 0,
+            })?;
         let limiter = self.limiter(action);
-        let payload = &payload;
+        let (payload, headers) = (&payload, &headers);
+        let breaker = &self.inner.breaker;
         let attempt = || async {
-            limiter.until_ready().await;
+            // An open breaker refuses at once, without waiting for the rate limiter (also when it
+            // opens during the wait)…
+            if let Err(reason) = breaker.check(tokio::time::Instant::now()) {
+                return Attempt::Withdrawn(reason);
+            }
+            tokio::select! {
+                () = limiter.until_ready() => {}
+                reason = breaker.opened() => return Attempt::Withdrawn(reason),
+            }
             if let Some(reason) = gate.and_then(|gate| gate()) {
                 return Attempt::Withdrawn(reason);
             }
-            let (result, server_date) = self.send_once::<T>(action, payload, region).await;
+            // …and again right before sending, in case it opened during the wait.
+            if let Err(reason) = breaker.admit(tokio::time::Instant::now()) {
+                return Attempt::Withdrawn(reason);
+            }
+            let (result, server_date) = self.send_once::<T>(action, payload, headers).await;
             Attempt::Sent(result, server_date)
         };
         let fix_clock = |server: i64| {
@@ -322,12 +380,48 @@ impl Client {
         .await
     }
 
-    /// One signed HTTP exchange. Returns the result and the server's `Date` (unix seconds).
+    /// The headers every attempt of one call sends (all but the timestamp and the signature).
+    ///
+    /// # Errors
+    /// [`ApiError::Unsendable`] naming the first header whose value HTTP cannot carry.
+    fn fixed_headers(&self, action: &str, region: Option<&str>) -> Result<HeaderMap, ApiError> {
+        let inner = &self.inner;
+        let config = &inner.config;
+        let mut headers = HeaderMap::new();
+        let mut add = |name: HeaderName, label: &str, value: &str, sensitive: bool| {
+            headers.insert(name, header_value(label, value, sensitive)?);
+            Ok::<(), ApiError>(())
+        };
+        add(reqwest::header::HOST, "Host", &config.endpoint.host, false)?;
+        add(
+            reqwest::header::CONTENT_TYPE,
+            "Content-Type",
+            sign::CONTENT_TYPE,
+            false,
+        )?;
+        add(x_tc(X_TC_ACTION), X_TC_ACTION, action, false)?;
+        add(x_tc(X_TC_VERSION), X_TC_VERSION, API_VERSION, false)?;
+        let region = region.unwrap_or(&config.region);
+        add(x_tc(X_TC_REGION), X_TC_REGION, region, false)?;
+        if let Some(token) = &inner.credentials.token {
+            add(x_tc(X_TC_TOKEN), X_TC_TOKEN, token.expose(), true)?;
+        }
+        if let Some(language) = &config.language {
+            add(x_tc(X_TC_LANGUAGE), X_TC_LANGUAGE, language, false)?;
+        }
+        // The signature is made per attempt; the secret id is the only part of it that could be
+        // unsendable, so it is checked once here.
+        header_value("Authorization", &inner.credentials.secret_id, true)?;
+        Ok(headers)
+    }
+
+    /// One signed HTTP exchange. Returns the result and the server's `Date` (unix seconds), and
+    /// tells the circuit breaker what the attempt found.
     async fn send_once<T: DeserializeOwned>(
         &self,
         action: &str,
         payload: &[u8],
-        region: Option<&str>,
+        headers: &HeaderMap,
     ) -> (Result<(T, String), ApiError>, Option<i64>) {
         let inner = &self.inner;
         let config = &inner.config;
@@ -342,27 +436,37 @@ impl Client {
                 timestamp,
             },
         );
-        let mut builder = inner
+        let authorization = match header_value("Authorization", &authorization, true) {
+            Ok(value) => value,
+            Err(error) => return (Err(error), None),
+        };
+        let mut headers = headers.clone();
+        headers.insert(x_tc(X_TC_TIMESTAMP), HeaderValue::from(timestamp));
+        headers.insert(reqwest::header::AUTHORIZATION, authorization);
+        let builder = inner
             .http
             .post(config.endpoint.url.clone())
-            .header(reqwest::header::HOST, &config.endpoint.host)
-            .header(reqwest::header::CONTENT_TYPE, sign::CONTENT_TYPE)
-            .header("X-TC-Action", action)
-            .header("X-TC-Version", API_VERSION)
-            .header("X-TC-Region", region.unwrap_or(&config.region))
-            .header("X-TC-Timestamp", timestamp.to_string())
-            .header(reqwest::header::AUTHORIZATION, authorization)
+            .headers(headers)
             .body(payload.to_vec());
-        if let Some(token) = &inner.credentials.token {
-            builder = builder.header("X-TC-Token", token.expose());
-        }
-        if let Some(language) = &config.language {
-            builder = builder.header("X-TC-Language", language);
-        }
         let started = Instant::now();
         let (result, date) = match builder.send().await {
-            Err(e) => (Err(transport_error(&e, config.timeout)), None),
+            Err(e) => {
+                let error = transport_error(&e, config.timeout);
+                if is_no_server(&e) {
+                    inner
+                        .breaker
+                        .no_server(tokio::time::Instant::now(), &error.message());
+                }
+                (Err(error), None)
+            }
+            Ok(response) if response.status().is_redirection() => {
+                inner.breaker.answered();
+                // Neither the body nor the `Location` is read: the target is none of our business.
+                let status = response.status().as_u16();
+                (Err(ApiError::Redirect { status }), None)
+            }
             Ok(response) => {
+                inner.breaker.answered();
                 let status = response.status().as_u16();
                 let date = response
                     .headers()
@@ -387,6 +491,47 @@ impl Client {
     }
 }
 
+/// `Err` unless `timeout` is within [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`].
+fn check_timeout(timeout: Duration) -> Result<(), BuildError> {
+    if (MIN_TIMEOUT..=MAX_TIMEOUT).contains(&timeout) {
+        return Ok(());
+    }
+    Err(BuildError(format!(
+        "--timeout must be between {} and {} (got {})",
+        humantime::format_duration(MIN_TIMEOUT),
+        humantime::format_duration(MAX_TIMEOUT),
+        humantime::format_duration(timeout)
+    )))
+}
+
+/// An `X-TC-*` header name (all are valid lower-cased).
+fn x_tc(name: &'static str) -> HeaderName {
+    HeaderName::from_bytes(name.as_bytes()).expect("a valid header name")
+}
+
+/// A header value, marked sensitive (never shown by `Debug`, kept out of HTTP/2 header
+/// compression tables) when `sensitive`.
+///
+/// # Errors
+/// [`ApiError::Unsendable`] naming `label`, showing the value only when not `sensitive`.
+fn header_value(label: &str, value: &str, sensitive: bool) -> Result<HeaderValue, ApiError> {
+    match HeaderValue::from_str(value) {
+        Ok(mut value) => {
+            value.set_sensitive(sensitive);
+            Ok(value)
+        }
+        Err(_) => Err(ApiError::Unsendable {
+            header: label.to_string(),
+            reason: if sensitive {
+                "its value (secret, not shown) contains characters an HTTP header cannot carry"
+                    .to_string()
+            } else {
+                format!("{value:?} contains characters an HTTP header cannot carry")
+            },
+        }),
+    }
+}
+
 fn quota(rate_limit: u32) -> Quota {
     // Evenly spaced, no bursts. 3% headroom keeps arrivals under the server's "N in any one
     // second" window when the network delays one request and not the next.
@@ -402,4 +547,98 @@ fn unix_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client_with_timeout(timeout: Duration) -> Result<Client, BuildError> {
+        let mut config = ClientConfig::new(Endpoint::parse("http://127.0.0.1:1").unwrap());
+        config.timeout = timeout;
+        Client::new(Credentials::new("AKIDx", "secret", "test"), config)
+    }
+
+    #[test]
+    fn impossible_timeouts_are_refused() {
+        let ms = Duration::from_millis;
+        for (timeout, shown) in [
+            (Duration::ZERO, "0s"),
+            (Duration::from_nanos(1), "1ns"),
+            (ms(99), "99ms"),
+            (Duration::from_secs(301), "5m 1s"),
+        ] {
+            let error = client_with_timeout(timeout).unwrap_err().to_string();
+            assert_eq!(
+                error,
+                format!("--timeout must be between 100ms and 5m (got {shown})")
+            );
+        }
+        for timeout in [ms(100), Duration::from_secs(10), Duration::from_secs(300)] {
+            assert!(client_with_timeout(timeout).is_ok(), "{timeout:?}");
+        }
+        let observed = Client::observed(
+            Credentials::new("AKIDx", "secret", "test"),
+            ClientConfig {
+                timeout: Duration::from_nanos(1),
+                ..ClientConfig::new(Endpoint::parse("http://127.0.0.1:1").unwrap())
+            },
+            None,
+        );
+        assert!(observed.is_err(), "observed checks too");
+    }
+
+    #[test]
+    fn headers_are_built_once_and_secrets_are_sensitive() {
+        let mut credentials = Credentials::new("AKIDx", "secret", "test");
+        credentials.token = Some(crate::tcmpp::credentials::Secret::new("tok"));
+        let mut config = ClientConfig::new(Endpoint::parse("http://127.0.0.1:8080").unwrap());
+        config.language = Some("en-US".into());
+        let client = Client::new(credentials, config).unwrap();
+        let headers = client.fixed_headers("CreateMNPApproval", None).unwrap();
+        assert_eq!(headers["host"], "127.0.0.1:8080");
+        assert_eq!(headers["x-tc-action"], "CreateMNPApproval");
+        assert_eq!(headers["x-tc-region"], "ap-guangzhou");
+        assert_eq!(headers["x-tc-language"], "en-US");
+        assert!(headers["x-tc-token"].is_sensitive());
+        assert!(!headers["x-tc-region"].is_sensitive());
+        assert!(!format!("{headers:?}").contains("tok\""), "{headers:?}");
+        assert!(
+            header_value("Authorization", "TC3 x", true)
+                .unwrap()
+                .is_sensitive()
+        );
+    }
+
+    #[test]
+    fn unsendable_values_are_named_and_secrets_never_shown() {
+        let client = client_with_timeout(Duration::from_secs(1)).unwrap();
+        let error = client
+            .fixed_headers("CreateMNPApproval", Some("ap-guangzhou\n"))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"cannot send the X-TC-Region header: "ap-guangzhou\n" contains characters an HTTP header cannot carry"#
+        );
+        let mut credentials = Credentials::new("AKIDx", "secret", "test");
+        credentials.token = Some(crate::tcmpp::credentials::Secret::new("to\nken-value"));
+        let config = ClientConfig::new(Endpoint::parse("http://127.0.0.1:1").unwrap());
+        let client = Client::new(credentials, config).unwrap();
+        let error = client.fixed_headers("A", None).unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(shown.contains("X-TC-Token"), "{shown}");
+        assert!(!shown.contains("ken-value"), "{shown}");
+        let client = Client::new(
+            Credentials::new("AKID\r\nx-evil: 1", "secret", "test"),
+            ClientConfig::new(Endpoint::parse("http://127.0.0.1:1").unwrap()),
+        )
+        .unwrap();
+        let error = client.fixed_headers("A", None).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("cannot send the Authorization header")
+        );
+        assert!(!error.to_string().contains("evil"), "{error}");
+    }
 }

@@ -27,6 +27,16 @@ pub enum ApiError {
     /// The connection could not be made or broke before a response arrived.
     #[error("connection error: {0}")]
     Connection(String),
+    /// The endpoint answered with an HTTP redirect (3xx). The API never redirects and the client
+    /// never follows one (signed headers must not reach another host); the target is not shown.
+    #[error(
+        "the endpoint answered HTTP {status}, a redirect; the API never redirects — check --endpoint"
+    )]
+    Redirect { status: u16 },
+    /// The request could not be built: a header value (named; secret ones never shown) that HTTP
+    /// cannot carry. Nothing was sent.
+    #[error("cannot send the {header} header: {reason}")]
+    Unsendable { header: String, reason: String },
     /// The call was not sent: the caller withdrew it after waiting for the rate limiter (an
     /// earlier auth failure, or shutdown).
     #[error("not sent: {0}")]
@@ -50,14 +60,18 @@ fn request_id_suffix(request_id: &Option<String>) -> String {
 }
 
 impl ApiError {
-    /// The API error code, or a pseudo-code (`HTTP503`, `Timeout`, `ConnectionError`,
-    /// `UnparseableResponse`) for failures that never reached the API's error shape.
+    /// The API error code, or a pseudo-code (`HTTP503`, `HTTP302`, `Timeout`, `ConnectionError`,
+    /// `UnsendableHeader`, `UnparseableResponse`, `NotSent`) for failures that never reached the
+    /// API's error shape.
     pub fn code(&self) -> String {
         match self {
             ApiError::Service { code, .. } => code.clone(),
-            ApiError::Http { status, .. } => format!("HTTP{status}"),
+            ApiError::Http { status, .. } | ApiError::Redirect { status } => {
+                format!("HTTP{status}")
+            }
             ApiError::Timeout(_) => "Timeout".to_string(),
             ApiError::Connection(_) => "ConnectionError".to_string(),
+            ApiError::Unsendable { .. } => "UnsendableHeader".to_string(),
             ApiError::Decode { .. } => "UnparseableResponse".to_string(),
             ApiError::NotSent(_) => "NotSent".to_string(),
         }
@@ -70,7 +84,11 @@ impl ApiError {
             ApiError::Http { request_id, .. } | ApiError::Decode { request_id, .. } => {
                 request_id.as_deref()
             }
-            ApiError::Timeout(_) | ApiError::Connection(_) | ApiError::NotSent(_) => None,
+            ApiError::Timeout(_)
+            | ApiError::Connection(_)
+            | ApiError::Redirect { .. }
+            | ApiError::Unsendable { .. }
+            | ApiError::NotSent(_) => None,
         }
     }
 
@@ -128,7 +146,11 @@ pub fn classify(error: &ApiError, action: Option<ApplyAction>) -> Class {
         ApiError::Timeout(_) | ApiError::Connection(_) | ApiError::Decode { .. } => {
             return Class::Transient;
         }
-        ApiError::NotSent(_) => return Class::Failed,
+        // A redirect answers the same way every time; a header that cannot be built never
+        // will be; a withdrawn call was not sent.
+        ApiError::Redirect { .. } | ApiError::Unsendable { .. } | ApiError::NotSent(_) => {
+            return Class::Failed;
+        }
     };
     let family = |prefix: &str| code == prefix || code.starts_with(&format!("{prefix}."));
     match (code, action) {
@@ -314,6 +336,15 @@ mod tests {
                 Class::Transient,
             ),
             (ApiError::NotSent("shutdown".into()), Class::Failed),
+            (ApiError::Redirect { status: 302 }, Class::Failed),
+            (ApiError::Redirect { status: 307 }, Class::Failed),
+            (
+                ApiError::Unsendable {
+                    header: "X-TC-Region".into(),
+                    reason: "r".into(),
+                },
+                Class::Failed,
+            ),
         ];
         for (error, class) in rows {
             assert_eq!(classify(&error, Some(Submit)), class, "{error:?}");
@@ -335,6 +366,24 @@ mod tests {
         assert_eq!(
             service("FailedOperation").to_string(),
             "FailedOperation: m (RequestId r)"
+        );
+        let redirect = ApiError::Redirect { status: 302 };
+        assert_eq!(
+            (redirect.code().as_str(), redirect.request_id()),
+            ("HTTP302", None)
+        );
+        assert_eq!(
+            redirect.to_string(),
+            "the endpoint answered HTTP 302, a redirect; the API never redirects — check --endpoint"
+        );
+        let unsendable = ApiError::Unsendable {
+            header: "X-TC-Region".into(),
+            reason: "why".into(),
+        };
+        assert_eq!(unsendable.code(), "UnsendableHeader");
+        assert_eq!(
+            unsendable.to_string(),
+            "cannot send the X-TC-Region header: why"
         );
     }
 }

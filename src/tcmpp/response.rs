@@ -1,6 +1,7 @@
 //! Responses: a reply body to data or [`ApiError`] ([`parse_body`]), transport failures to
-//! [`ApiError`] ([`transport_error`]) and the server's `Date` header to unix seconds
-//! ([`httpdate_to_unix`]).
+//! [`ApiError`] ([`transport_error`]) and whether one means "no server at the endpoint"
+//! (`is_no_server`, what the client's circuit breaker counts), and the server's `Date` header
+//! to unix seconds ([`httpdate_to_unix`]).
 //!
 //! Pure functions of what came back; no I/O.
 
@@ -10,6 +11,13 @@ use serde::de::DeserializeOwned;
 
 use crate::tcmpp::error::ApiError;
 use crate::tcmpp::model::Envelope;
+
+/// Whether a failed exchange found no server at all: the connection could not be made
+/// (refused, DNS failure, TLS handshake failure). Not a timeout (also one while connecting: the
+/// host may be slow, not absent), not a connection broken mid-request, never an HTTP answer.
+pub(crate) fn is_no_server(error: &reqwest::Error) -> bool {
+    error.is_connect() && !error.is_timeout()
+}
 
 pub(crate) fn transport_error(error: &reqwest::Error, timeout: Duration) -> ApiError {
     if error.is_timeout() {

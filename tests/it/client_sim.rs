@@ -376,3 +376,51 @@ async fn unreachable_endpoint_is_a_connection_error_after_retries() {
     );
     assert!(!err.to_string().contains("secretkeyvalue"));
 }
+
+#[tokio::test]
+async fn injected_faults_never_trip_the_breaker() {
+    // Dropped connections, 503s and InternalError replies come from a server that is there:
+    // none of them counts towards "endpoint unreachable".
+    let config = SimConfig {
+        fault_rate: 0.2,
+        seed: Some(20),
+        rate_limit: 0,
+        ..SimConfig::default()
+    };
+    let credentials = sim_credentials(&config);
+    let sim = spawn(config).await.unwrap();
+    let mut client_config = ClientConfig::new(Endpoint::parse(&sim.url).unwrap());
+    client_config.rate_limit = 1000;
+    client_config.retry = RetryPolicy {
+        attempts: 5,
+        base: Duration::from_millis(2),
+        cap: Duration::from_millis(10),
+    };
+    let client = Client::new(credentials, client_config).unwrap();
+    let mut unreachable = Vec::new();
+    for v in 1..=100 {
+        let result = client
+            .create_mnp_approval(&req(v, ApplyAction::Submit), None)
+            .await;
+        if let Err(e) = &result
+            && (e.error.code() == "NotSent" || e.to_string().contains("endpoint unreachable"))
+        {
+            unreachable.push((v, e.to_string()));
+        }
+    }
+    assert!(unreachable.is_empty(), "{unreachable:?}");
+    let calls = sim.sim.calls();
+    let dropped = calls
+        .iter()
+        .filter(|c| c.code.as_deref() == Some("ConnectionDropped"))
+        .count();
+    assert!(
+        dropped >= 5,
+        "the seed should drop connections, got {dropped}"
+    );
+    assert!(
+        calls.len() > 100,
+        "faults were retried: {} calls",
+        calls.len()
+    );
+}

@@ -1,10 +1,12 @@
 //! The integration tests, in one binary (the crate is linked once): the client against the
-//! simulator, the built `mnpsync` binary end to end, the git flow, the CI examples and `watch`.
-//! Helpers that more than one file needs live in [`util`].
+//! simulator and on the wire, the built `mnpsync` binary end to end, durability, saved plans,
+//! the git flow, the CI examples and `watch`. Helpers that more than one file needs live in
+//! [`util`].
 
 mod util;
 
 mod client_sim;
+mod client_wire;
 mod durability;
 mod e2e;
 mod gitflow;
