@@ -220,7 +220,7 @@ pub async fn run(
         metrics,
         status,
         shutdown,
-        files,
+        files: Some(files),
         last_valid: None,
         last_errors: None,
         applied_digest: None,
@@ -251,7 +251,8 @@ struct Watch<'a> {
     metrics: Metrics,
     status: Arc<Status>,
     shutdown: CancellationToken,
-    files: FileWatcher,
+    /// The file watcher; `None` only while a registration runs off the async runtime.
+    files: Option<FileWatcher>,
     last_valid: Option<Valid>,
     /// The errors last logged, so an unchanged broken set is not logged again every interval.
     last_errors: Option<ManifestErrors>,
@@ -307,7 +308,11 @@ impl Watch<'_> {
     fn relevant(&self, batch: DebounceEventResult) -> bool {
         match batch {
             Ok(events) => {
-                let roots = self.files.roots();
+                let roots = self
+                    .files
+                    .as_ref()
+                    .map(FileWatcher::roots)
+                    .unwrap_or_default();
                 let mut any = false;
                 for event in &events {
                     if is_relevant(
@@ -397,7 +402,7 @@ impl Watch<'_> {
                 () = shutdown.cancelled() => return Reconciled::Interrupted,
             }
         }
-        self.files.sync(&self.options.paths);
+        self.sync_files().await;
         let Some((desired, commit)) = self.load(trigger).await else {
             return Reconciled::Skipped {
                 reason: "manifests invalid; nothing is done on a broken set".into(),
@@ -494,6 +499,26 @@ impl Watch<'_> {
             }
         } else {
             Reconciled::Converged { actions }
+        }
+    }
+
+    /// Registers the watched paths again (a swapped symlink, a recreated directory). Recursive
+    /// registration walks directory trees, so it runs off the async runtime.
+    async fn sync_files(&mut self) {
+        let Some(mut files) = self.files.take() else {
+            return;
+        };
+        let paths = self.options.paths.clone();
+        match tokio::task::spawn_blocking(move || {
+            files.sync(&paths);
+            files
+        })
+        .await
+        {
+            Ok(files) => self.files = Some(files),
+            Err(e) => tracing::error!(
+                "registering the manifest paths failed ({e}); file changes are no longer seen, interval reconciles go on"
+            ),
         }
     }
 

@@ -383,3 +383,94 @@ async fn not_sent_is_only_said_of_requests_that_never_left() {
         }
     }
 }
+
+/// Starts `apply ARGS` against a simulator that answers after `latency_ms`, with stdout and
+/// stderr in files; returns the child once the simulator has received a call of `action`.
+async fn apply_until_call(env: &Env, args: &[&str], action: &str) -> tokio::process::Child {
+    let log = |name: &str| Stdio::from(std::fs::File::create(env.path().join(name)).unwrap());
+    let mut all = vec!["apply"];
+    all.extend_from_slice(args);
+    let mut command = env.command(&all);
+    command.stdout(log("out")).stderr(log("err"));
+    let child = command.spawn().expect("mnpsync starts");
+    eventually(
+        &format!("the simulator received {action}"),
+        || std::fs::read_to_string(env.path().join("err")).unwrap_or_default(),
+        || std::future::ready(env.calls().iter().any(|c| c.action == action)),
+    )
+    .await;
+    child
+}
+
+fn signal(child: &tokio::process::Child, name: &str) {
+    let pid = child.id().expect("a pid").to_string();
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_the_refresh_exits_1_saying_nothing_was_sent() {
+    let env = Env::with_config(SimConfig {
+        latency_ms: Some((3000, 3000)),
+        ..SimConfig::default()
+    })
+    .await;
+    all_manifests(&env, 1..=2);
+    let child = apply_until_call(&env, &[], "DescribeMNPApprovalList").await;
+    signal(&child, "TERM");
+    let output = child.wait_with_output().await.unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = std::fs::read_to_string(env.path().join("err")).unwrap();
+    assert!(
+        err.contains("error: shutdown requested while refreshing; nothing was sent"),
+        "{err}"
+    );
+    assert!(env.calls().iter().all(|c| c.action != "CreateMNPApproval"));
+    assert!(env.journal().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_interrupt_exits_at_once_and_the_next_run_settles_what_was_in_flight() {
+    let env = Env::with_config(SimConfig {
+        latency_ms: Some((2000, 2000)),
+        ..SimConfig::default()
+    })
+    .await;
+    all_manifests(&env, 1..=1);
+    // With a refresh first, the submit's intent carries its claim baseline (no approval yet).
+    let child = apply_until_call(&env, &[], "CreateMNPApproval").await;
+    signal(&child, "INT");
+    eventually(
+        "the first interrupt is acknowledged",
+        || std::fs::read_to_string(env.path().join("err")).unwrap_or_default(),
+        || {
+            let err = std::fs::read_to_string(env.path().join("err")).unwrap_or_default();
+            std::future::ready(err.contains("shutdown requested"))
+        },
+    )
+    .await;
+    signal(&child, "INT");
+    let output = child.wait_with_output().await.unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let err = std::fs::read_to_string(env.path().join("err")).unwrap();
+    assert!(
+        err.contains("error: second interrupt: exiting now"),
+        "{err}"
+    );
+    // The call in flight has its intent on disk, and no outcome.
+    let journal = env.journal();
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert_eq!(journal[0].event, Event::Intent);
+    // The simulator acted; the next run sees it and the approval is mnpsync's.
+    env.run(&["apply"]).await.assert_code(0);
+    let state = env.state();
+    let entry = &state.entries[&Key::new(PLATFORM, 1)];
+    assert_eq!(
+        entry.owned_approval.as_deref(),
+        Some(sim_approvals(&env)[&1].as_str())
+    );
+    assert!(entry.submitted_by_mnpsync);
+}
