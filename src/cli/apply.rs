@@ -91,7 +91,8 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::FAILURE);
     };
     let _lock = Lock::acquire(&global.state_dir)?;
-    let records = Records::open(&global.state_dir).context("opening the state directory")?;
+    let records = Records::open_with(&global.state_dir, global.records_config())
+        .context("opening the state directory")?;
     let client = client(global)?;
     let render = Render {
         text: args.format == OutputFormat::Text,

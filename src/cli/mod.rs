@@ -62,6 +62,10 @@ pub struct Global {
     /// Per-request timeout, e.g. 10s or 500ms.
     #[arg(long, global = true, default_value = "10s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Rotated journals kept in the state directory (journal.1.jsonl …); a journal is rotated
+    /// after a checkpoint once it reaches 16 MiB.
+    #[arg(long, global = true, env = "MNPSYNC_JOURNAL_KEEP", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub journal_keep: u32,
     /// Credentials profile of the profile file (default: TENCENTCLOUD_PROFILE, then `default`).
     #[arg(long, global = true)]
     pub profile: Option<String>,
@@ -74,6 +78,16 @@ pub struct Global {
     /// Less logging (warnings and errors only).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+impl Global {
+    /// How the records keep their journal.
+    pub fn records_config(&self) -> mnpsync::record::RecordsConfig {
+        mnpsync::record::RecordsConfig {
+            journal_keep: self.journal_keep as usize,
+            ..mnpsync::record::RecordsConfig::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -63,6 +63,7 @@ pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> 
         apply: ApplyOptions {
             concurrency: global.concurrency as usize,
         },
+        records: global.records_config(),
         ..WatchOptions::new(paths_or_default(&args.paths))
     };
     let shutdown = shutdown_on_signals();

@@ -41,7 +41,7 @@ use crate::reconcile::{
     Executor, OnRefreshFailure, PlanError, Planned, Progress, ReconcileError, Refresh, Request,
     reconcile,
 };
-use crate::record::{Lock, Outcome, RecordError, Records};
+use crate::record::{Lock, Outcome, RecordError, Records, RecordsConfig};
 use crate::report;
 use crate::tcmpp::Client;
 
@@ -88,9 +88,12 @@ pub struct WatchOptions {
     pub prune_limit: Option<usize>,
     pub selector: Selector,
     pub plan: PlanOptions,
-    /// Where to serve `GET /healthz` and `GET /metrics`; port 0 picks a free port.
+    /// Where to serve the probes (`/livez`, `/readyz`, `/healthz`) and `/metrics`; port 0 picks
+    /// a free port.
     pub health_addr: Option<SocketAddr>,
     pub apply: ApplyOptions,
+    /// How the journal is kept (rotation).
+    pub records: RecordsConfig,
 }
 
 impl WatchOptions {
@@ -107,6 +110,7 @@ impl WatchOptions {
             plan: PlanOptions::default(),
             health_addr: None,
             apply: ApplyOptions::default(),
+            records: RecordsConfig::default(),
         }
     }
 
@@ -179,7 +183,7 @@ pub async fn run(
 ) -> Result<(), WatchError> {
     options.check()?;
     let lock = Lock::acquire(state_dir)?;
-    let records = Records::open(state_dir)?;
+    let records = Records::open_with(state_dir, options.records)?;
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let files = FileWatcher::new(options.debounce, events_tx)?;
     let status = Arc::new(Status {
