@@ -76,5 +76,6 @@ pub mod report;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod tcmpp;
+pub mod text;
 #[cfg(feature = "watch")]
 pub mod watch;

@@ -1,7 +1,9 @@
 //! Rendering of plans, apply results and status as text, JSON and markdown.
 //!
 //! Pure string building: callers decide where the output goes (machine output to stdout,
-//! everything else to stderr).
+//! everything else to stderr). Every text that came from outside (names, keys, reasons, the
+//! API's messages, commits read from the state file) passes through [`crate::text`]: escaped,
+//! clipped, and padded without format widths, so no input can forge a line or panic a table.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -10,6 +12,7 @@ use crate::apply::{ActionResult, ApplyReport};
 use crate::plan::{Plan, PlannedResource};
 use crate::record::{Outcome, State};
 use crate::tcmpp::model::ApplyAction;
+use crate::text::{MAX_CELL, clip, markdown_cell, pad};
 
 /// The plan's closing line, e.g. `Plan: 1 to submit, 2 to cancel, 3 unchanged.`
 pub fn plan_summary_line(plan: &Plan) -> String {
@@ -40,7 +43,7 @@ pub(crate) fn duration_estimate(calls: usize, rate_limit: u32) -> Option<String>
 fn short(commit: &Option<String>) -> String {
     commit
         .as_deref()
-        .map(|c| c.chars().take(12).collect())
+        .map(|c| clip(c, 18))
         .unwrap_or_else(|| "none (not a git repository)".to_string())
 }
 
@@ -75,31 +78,29 @@ pub fn plan_text(plan: &Plan, rate_limit: u32, verbose: bool) -> String {
     if !shown.is_empty() {
         out.push('\n');
     }
-    let key_width = shown
+    let rows: Vec<[String; 4]> = shown
         .iter()
-        .map(|r| r.key.to_string().len())
-        .max()
-        .unwrap_or(0);
-    let name_width = shown
-        .iter()
-        .map(|r| r.name.chars().count())
-        .max()
-        .unwrap_or(0);
-    let transition = |r: &PlannedResource| format!("{} → {}", r.observed, r.desired);
-    let transition_width = shown
-        .iter()
-        .map(|r| transition(r).chars().count())
-        .max()
-        .unwrap_or(0);
-    for r in &shown {
+        .map(|r| {
+            let note = r.attention.as_deref().unwrap_or(&r.reason);
+            [
+                clip(&r.key.to_string(), MAX_CELL),
+                clip(&r.name, MAX_CELL),
+                format!("{} → {}", r.observed, r.desired),
+                clip(note, MAX_CELL * 4),
+            ]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (key_width, name_width, transition_width) = (width(0), width(1), width(2));
+    for (r, [key, name, transition, note]) in shown.iter().zip(&rows) {
         let (sign, word) = sign_of(r);
-        let note = r.attention.as_deref().unwrap_or(&r.reason);
         let _ = writeln!(
             out,
-            "  {sign} {word:<9} {:<key_width$}  {:<name_width$}  {:<transition_width$}  ({note})",
-            r.key.to_string(),
-            r.name,
-            transition(r),
+            "  {sign} {} {}  {}  {}  ({note})",
+            pad(word, 9),
+            pad(key, key_width),
+            pad(name, name_width),
+            pad(transition, transition_width),
         );
     }
     out.push('\n');
@@ -123,10 +124,6 @@ pub fn plan_text(plan: &Plan, rate_limit: u32, verbose: bool) -> String {
         out.push('\n');
     }
     out
-}
-
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
 }
 
 /// A pull-request comment: a table of changes and attention items, no-ops collapsed.
@@ -160,12 +157,12 @@ pub fn plan_markdown(plan: &Plan) -> String {
         };
         format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",
-            cell(&r.key.to_string()),
-            cell(&r.name),
+            markdown_cell(&r.key.to_string()),
+            markdown_cell(&r.name),
             r.desired,
             r.observed,
             action,
-            cell(&reason)
+            markdown_cell(&reason)
         )
     };
     let (changes, rest): (Vec<&PlannedResource>, Vec<&PlannedResource>) = plan
@@ -197,24 +194,24 @@ pub fn plan_markdown(plan: &Plan) -> String {
 /// One line per action result.
 pub fn result_line(r: &ActionResult) -> String {
     let mut line = format!(
-        "{:<17} {} {}  ({})",
-        r.outcome.as_str(),
-        r.key,
-        r.name,
+        "{} {} {}  ({})",
+        pad(r.outcome.as_str(), 17),
+        clip(&r.key.to_string(), MAX_CELL),
+        clip(&r.name, MAX_CELL),
         r.action
     );
     if let Some(id) = &r.request_id {
-        let _ = write!(line, "  RequestId {id}");
+        let _ = write!(line, "  RequestId {}", clip(id, 64));
     }
     if r.attempts > 1 {
         let _ = write!(line, "  after {} attempts", r.attempts);
     }
     if !r.outcome.converged() {
         if let Some(code) = &r.error_code {
-            let _ = write!(line, "  [{code}]");
+            let _ = write!(line, "  [{}]", clip(code, 96));
         }
         if let Some(message) = &r.message {
-            let _ = write!(line, "\n    {message}");
+            let _ = write!(line, "\n    {}", clip(message, MAX_CELL * 4));
         }
     }
     line
@@ -231,7 +228,7 @@ pub fn apply_summary_line(report: &ApplyReport) -> String {
         .collect();
     let mut line = format!("Apply: {}.", parts.join(", "));
     if let Some(stopped) = &report.stopped {
-        let _ = write!(line, " Stopped early: {stopped}.");
+        let _ = write!(line, " Stopped early: {}.", clip(stopped, MAX_CELL * 4));
     }
     line
 }
@@ -261,8 +258,8 @@ pub fn status_text(state: &State) -> String {
     ]];
     for (key, e) in &state.entries {
         rows.push([
-            key.to_string(),
-            e.name.clone(),
+            clip(&key.to_string(), MAX_CELL),
+            clip(&e.name, MAX_CELL),
             e.observed.to_string(),
             e.last_action
                 .map(|a| a.to_string())
@@ -270,12 +267,15 @@ pub fn status_text(state: &State) -> String {
             e.last_outcome
                 .map(|o| o.to_string())
                 .unwrap_or_else(|| "-".into()),
-            seconds(&e.updated_at),
+            clip(&seconds(&e.updated_at), 40),
             e.commit
                 .as_deref()
-                .map(|c| c.chars().take(12).collect())
+                .map(|c| clip(&c.chars().take(12).collect::<String>(), 12))
                 .unwrap_or_else(|| "-".into()),
-            e.request_id.clone().unwrap_or_else(|| "-".into()),
+            e.request_id
+                .as_deref()
+                .map(|id| clip(id, 64))
+                .unwrap_or_else(|| "-".into()),
         ]);
     }
     let widths: Vec<usize> = (0..8)
@@ -283,13 +283,76 @@ pub fn status_text(state: &State) -> String {
         .collect();
     let mut out = String::new();
     for row in rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
+        let line: Vec<String> = row.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Approval, Key};
+    use crate::plan::{Observed, PlannedResource, Summary};
+    use crate::record::StateEntry;
+
+    fn hostile() -> String {
+        format!(
+            "shop\n  + submit T/999 forged\u{1b}[31m\r{}",
+            "x".repeat(70_000)
+        )
+    }
+
+    fn no_control(text: &str) {
+        for line in text.lines() {
+            assert!(
+                !line.chars().any(crate::text::is_unsafe),
+                "control character in {line:?}"
+            );
+            assert!(!line.trim_start().starts_with("+ submit T/999"), "{line}");
+        }
+    }
+
+    #[test]
+    fn hostile_text_never_panics_or_reaches_the_output_raw() {
+        let key = Key::new(hostile(), 1);
+        let resource = PlannedResource {
+            key: key.clone(),
+            name: hostile(),
+            source: "m.yaml:1".into(),
+            platform_id: hostile(),
+            mnp_version_id: 1,
+            region: None,
+            desired: Approval::Submitted,
+            observed: Observed::Rejected,
+            approvals: vec![],
+            action: None,
+            reason: hostile(),
+            attention: Some(hostile()),
+            pruned: false,
+        };
+        let plan = Plan {
+            format_version: 1,
+            commit: Some(hostile()),
+            refreshed: true,
+            resources: vec![resource],
+            summary: Summary {
+                attention: 1,
+                ..Summary::default()
+            },
+        };
+        let text = plan_text(&plan, 20, true);
+        no_control(&text);
+        assert!(text.len() < 4_000, "clipped: {} bytes", text.len());
+        let md = plan_markdown(&plan);
+        no_control(&md);
+        assert!(!md.contains("\u{1b}") && !md.contains('\r'));
+        let mut state = State::default();
+        let mut entry = StateEntry::new(&hostile(), None, Observed::Processing);
+        entry.request_id = Some(hostile());
+        entry.commit = Some(hostile());
+        state.entries.insert(key, entry);
+        no_control(&status_text(&state));
+    }
 }
