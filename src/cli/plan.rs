@@ -13,7 +13,9 @@ use mnpsync::record::recover;
 use mnpsync::report;
 use tokio_util::sync::CancellationToken;
 
-use super::common::{SelectArgs, client, commit_of, load_manifests, paths_or_default};
+use super::common::{
+    SelectArgs, client, client_config, commit_of, load_manifests, paths_or_default,
+};
 use super::{Global, PlanFormat};
 
 #[derive(Debug, Args)]
@@ -50,6 +52,8 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
     let client = if args.no_refresh {
         None
     } else {
+        // An endpoint error stands on its own; only a credential error needs the hint.
+        client_config(global)?;
         Some(client(global).context(
             "plan lists the platform's approvals and needs credentials for that (--no-refresh plans from the state file instead)",
         )?)

@@ -209,12 +209,24 @@ fn parse_profile(text: &str, path: &Path, profile: &str) -> Result<Credentials, 
         path: path.to_path_buf(),
         message,
     };
-    // Not echoing the parser's message: it may quote a line holding a secret.
+    // Not echoing the parser's message: it may quote a line holding a secret. The parser
+    // reports where it gave up (an unclosed `[section` is noticed lines later), so the line is
+    // found here when it can be.
     let ini = ini::Ini::load_from_str(text).map_err(|e| {
-        file_error(format!(
-            "not a valid INI file (line {}, column {})",
-            e.line, e.col
-        ))
+        let unclosed = text.lines().position(|l| {
+            let l = l.trim();
+            l.starts_with('[') && !l.contains(']')
+        });
+        match unclosed {
+            Some(i) => file_error(format!(
+                "not a valid INI file (line {}: a [section] header without its closing `]`)",
+                i + 1
+            )),
+            None => file_error(format!(
+                "not a valid INI file (line {}, column {})",
+                e.line, e.col
+            )),
+        }
     })?;
     let section = ini
         .section(Some(profile))
@@ -358,6 +370,11 @@ mod tests {
         let env = env_of(&[(ENV_CREDENTIALS_FILE, path.to_str().unwrap())]);
         let err = load_from(&env, None, None).unwrap_err().to_string();
         assert!(!err.contains("hunter2"), "{err}");
-        assert!(err.contains("not a valid INI file"), "{err}");
+        assert!(
+            err.ends_with(
+                "not a valid INI file (line 1: a [section] header without its closing `]`)"
+            ),
+            "{err}"
+        );
     }
 }

@@ -474,3 +474,19 @@ async fn a_second_interrupt_exits_at_once_and_the_next_run_settles_what_was_in_f
     );
     assert!(entry.submitted_by_mnpsync);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_endpoint_elsewhere_is_refused_for_what_it_is() {
+    let env = Env::new().await;
+    all_manifests(&env, 1..=1);
+    let run = env
+        .run(&["plan", "--endpoint", "http://tcmpp.example.com"])
+        .await;
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .starts_with("error: --endpoint / MNPSYNC_ENDPOINT: "),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("needs credentials"), "{run:?}");
+}
