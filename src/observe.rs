@@ -43,6 +43,8 @@ pub enum Observed {
     /// Neither a refresh nor the state file knows.
     #[default]
     Unknown,
+    /// The platform reports an approval status code mnpsync does not know: never acted on.
+    Unrecognized,
 }
 
 impl Observed {
@@ -54,6 +56,7 @@ impl Observed {
             Observed::Rejected => "rejected",
             Observed::Cancelled => "cancelled",
             Observed::Unknown => "unknown",
+            Observed::Unrecognized => "unrecognized",
         }
     }
 }
@@ -65,7 +68,7 @@ impl std::fmt::Display for Observed {
 }
 
 /// The observed state of an `ApprovalStatus` code: 0 (Pending) and 1 (Processing) are in flight;
-/// `None` for codes the API does not document.
+/// `None` for codes the API does not document (see [`Observed::Unrecognized`]).
 pub fn status_of(code: i64) -> Option<Observed> {
     match code {
         0 | 1 => Some(Observed::Processing),
@@ -87,6 +90,43 @@ pub struct Observation {
     /// The mini program the version belongs to, when the listing says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mnp_id: Option<String>,
+    /// The status code of the latest record when mnpsync does not know it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_code: Option<i64>,
+    /// The reviewer's decision on the latest record, when the listing has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Review>,
+}
+
+/// What the reviewer said of an approval request (`ApprovalNote`, `ApprovalUser`,
+/// `ApprovalTime`, `ApprovalNo` of the listing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_no: Option<String>,
+}
+
+impl Review {
+    /// ` at TIME (approval NO): NOTE`, as much as is known (the user is the caller's).
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        if let Some(time) = &self.time {
+            out.push_str(&format!(" at {time}"));
+        }
+        if let Some(no) = &self.approval_no {
+            out.push_str(&format!(" (approval {no})"));
+        }
+        if let Some(note) = self.note.as_deref().filter(|n| !n.trim().is_empty()) {
+            out.push_str(&format!(": {note}"));
+        }
+        out
+    }
 }
 
 impl From<Observed> for Observation {
@@ -115,12 +155,10 @@ pub fn observe_records(
     let mut latest: BTreeMap<Key, (&str, Observation)> = BTreeMap::new();
     let mut numbers: BTreeMap<Key, Vec<(&str, usize, String)>> = BTreeMap::new();
     for (position, record) in records.iter().enumerate() {
-        let (Some(version), Some(status)) = (
-            record.mnp_version_id,
-            record.approval_status.and_then(status_of),
-        ) else {
+        let (Some(version), Some(code)) = (record.mnp_version_id, record.approval_status) else {
             continue;
         };
+        let status = status_of(code).unwrap_or(Observed::Unrecognized);
         let time = record.apply_time.as_deref().unwrap_or("");
         let key = Key::new(platform_id, version);
         if let Some(no) = record.approval_no.as_deref().filter(|n| !n.is_empty()) {
@@ -135,10 +173,19 @@ pub fn observe_records(
             Some((t, _)) => time > *t,
         };
         if newer {
+            let review =
+                matches!(status, Observed::Approved | Observed::Rejected).then(|| Review {
+                    note: record.approval_note.clone(),
+                    user: record.approval_user.clone(),
+                    time: record.approval_time.clone(),
+                    approval_no: record.approval_no.clone(),
+                });
             let observation = Observation {
                 status,
                 approvals: Vec::new(),
                 mnp_id: record.mnp_id.clone(),
+                unknown_code: (status == Observed::Unrecognized).then_some(code),
+                review,
             };
             latest.insert(key, (time, observation));
         }
@@ -232,9 +279,12 @@ pub fn confirm(
                 Outcome::Blocked,
                 "blocked: approved before the cancel arrived; it cannot be cancelled".to_string(),
             ),
-            Observed::Processing => (
+            Observed::Processing | Observed::Unrecognized => (
                 Outcome::Failed,
-                "the API answered MNPApprovalStatusError, but the listing still shows the request processing; run again".to_string(),
+                format!(
+                    "the API answered MNPApprovalStatusError, but the listing shows the request {}; run again",
+                    this.status
+                ),
             ),
         },
     }
@@ -272,6 +322,8 @@ mod tests {
             BTreeMap::from([
                 (Key::new("P", 1), Observed::Processing),
                 (Key::new("P", 2), Observed::Approved),
+                // An undocumented code is kept, never dropped: it must not look like "no request".
+                (Key::new("P", 3), Observed::Unrecognized),
             ])
         );
     }
@@ -296,6 +348,7 @@ mod tests {
             status: Observed::Processing,
             approvals: vec!["n3".into(), "n2".into(), "n1".into()],
             mnp_id: None,
+            ..Observation::default()
         };
         assert_eq!(claimed(&["n1".into()], &seen), Some("n3".into()));
         assert_eq!(
@@ -315,6 +368,7 @@ mod tests {
                     status,
                     approvals: vec![],
                     mnp_id: Some("mnp".into()),
+                    ..Observation::default()
                 },
             )])
         };
@@ -370,6 +424,7 @@ mod tests {
                 status: Observed::Processing,
                 approvals: vec![],
                 mnp_id: Some("mnp".into()),
+                ..Observation::default()
             },
         );
         after.insert(
@@ -378,6 +433,7 @@ mod tests {
                 status: Observed::Processing,
                 approvals: vec![],
                 mnp_id: Some("other".into()),
+                ..Observation::default()
             },
         );
         let (outcome, message) = confirm(ApplyAction::Submit, &key, &after, &|k: &Key| {

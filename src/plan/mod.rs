@@ -160,6 +160,11 @@ pub fn decide(
             "approved",
             Some("already approved, cannot be cancelled"),
         ),
+        (_, O::Unrecognized) => (
+            None,
+            "approval status not recognised",
+            Some("the platform reports an approval status mnpsync does not know; nothing is done"),
+        ),
     }
 }
 
@@ -177,6 +182,27 @@ pub fn plan(
     commit: Option<String>,
 ) -> Plan {
     let observed_of = |key: &Key| observed.get(key).map_or(Observed::Unknown, |o| o.status);
+    // The attention text with what the listing adds: the unknown code, the reviewer's words.
+    let attention_of = |key: &Key, base: Option<&str>| -> Option<String> {
+        let base = base?;
+        let seen = observed.get(key);
+        Some(match seen {
+            Some(o) if o.status == Observed::Unrecognized => format!(
+                "the platform reports approval status {}, which mnpsync does not know; nothing is done",
+                o.unknown_code
+                    .map_or_else(|| "?".to_string(), |c| c.to_string())
+            ),
+            Some(o) if o.status == Observed::Rejected => {
+                let review = o.review.clone().unwrap_or_default();
+                format!(
+                    "rejected by {}{}; upload a new version, or pass --resubmit-rejected",
+                    review.user.as_deref().unwrap_or("the reviewer"),
+                    review.describe()
+                )
+            }
+            _ => base.to_string(),
+        })
+    };
     let approvals_of = |key: &Key| {
         observed
             .get(key)
@@ -201,7 +227,7 @@ pub fn plan(
                 approvals: approvals_of(&r.key),
                 action,
                 reason: reason.to_string(),
-                attention: attention.map(str::to_string),
+                attention: attention_of(&r.key, attention),
                 pruned: false,
             }
         })
@@ -224,7 +250,7 @@ pub fn plan(
             approvals: approvals_of(&candidate.key),
             action,
             reason: format!("pruned: no manifest declares it any more; {reason}"),
-            attention: attention.map(str::to_string),
+            attention: attention_of(&candidate.key, attention),
             pruned: true,
         });
     }
@@ -481,6 +507,51 @@ mod tests {
             Some("already approved, cannot be cancelled")
         );
         assert_eq!(p.resources.len(), 3);
+    }
+
+    #[test]
+    fn unknown_codes_and_reviewers_words_reach_the_attention_text() {
+        let d = desired(vec![
+            resource("P", 1, Approval::Cancelled),
+            resource("P", 2, Approval::Submitted),
+        ]);
+        let observed = BTreeMap::from([
+            (
+                Key::new("P", 1),
+                Observation {
+                    status: Observed::Unrecognized,
+                    unknown_code: Some(7),
+                    ..Observation::default()
+                },
+            ),
+            (
+                Key::new("P", 2),
+                Observation {
+                    status: Observed::Rejected,
+                    review: Some(crate::observe::Review {
+                        note: Some("icon is blurry".into()),
+                        user: Some("alice".into()),
+                        time: Some("2026-11-28 10:00:00".into()),
+                        approval_no: Some("A7".into()),
+                    }),
+                    ..Observation::default()
+                },
+            ),
+        ]);
+        let p = plan(&d, &observed, &[], &PlanOptions::default(), true, None);
+        assert_eq!(p.summary.submit + p.summary.cancel, 0, "no call for either");
+        assert_eq!(
+            p.resources[0].attention.as_deref(),
+            Some(
+                "the platform reports approval status 7, which mnpsync does not know; nothing is done"
+            )
+        );
+        assert_eq!(
+            p.resources[1].attention.as_deref(),
+            Some(
+                "rejected by alice at 2026-11-28 10:00:00 (approval A7): icon is blurry; upload a new version, or pass --resubmit-rejected"
+            )
+        );
     }
 
     #[test]

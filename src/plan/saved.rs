@@ -280,6 +280,7 @@ mod tests {
                         status: *status,
                         approvals,
                         mnp_id: None,
+                        ..Observation::default()
                     },
                 )
             })

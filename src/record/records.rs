@@ -210,6 +210,7 @@ impl Records {
                     status: r.observed,
                     approvals: r.approvals.clone(),
                     mnp_id: None,
+                    ..Observation::default()
                 };
                 if let Some(no) = entry
                     .pending_claim

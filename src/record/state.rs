@@ -176,6 +176,7 @@ impl State {
                     status: e.observed,
                     approvals: e.approvals.clone(),
                     mnp_id: None,
+                    ..Observation::default()
                 };
                 (k.clone(), observation)
             })
