@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::io;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -23,15 +24,16 @@ use super::verify::MAX_BODY_BYTES;
 use super::{Decision, Reply, header};
 use crate::sim::Sim;
 
-/// `Sun, 06 Nov 1994 08:49:37 GMT` for a unix time.
-fn http_date(unix: i64) -> String {
-    let t =
-        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    t.format(&format)
-        .unwrap_or_else(|_| "Thu, 01 Jan 1970 00:00:00 GMT".to_string())
+/// The latest instant an HTTP date can show (9999-12-31 23:59:59 UTC).
+const LAST_HTTP_DATE_SECS: u64 = 253_402_300_799;
+
+/// The instant of a unix time, for [`httpdate::fmt_http_date`]; times it cannot show (before
+/// 1970 or after 9999) become the epoch.
+fn system_time(unix: i64) -> SystemTime {
+    u64::try_from(unix)
+        .ok()
+        .filter(|secs| *secs <= LAST_HTTP_DATE_SECS)
+        .map_or(UNIX_EPOCH, |secs| UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 impl Sim {
@@ -144,7 +146,8 @@ async fn get_approvals(AxumState(sim): AxumState<Sim>) -> Response {
 }
 
 async fn add_date(AxumState(sim): AxumState<Sim>, mut response: Response) -> Response {
-    if let Ok(value) = HeaderValue::from_str(&http_date(sim.now_unix())) {
+    let date = httpdate::fmt_http_date(system_time(sim.now_unix()));
+    if let Ok(value) = HeaderValue::from_str(&date) {
         response.headers_mut().insert(DATE, value);
     }
     response
@@ -157,8 +160,18 @@ mod tests {
 
     #[test]
     fn http_dates_are_rfc_7231() {
+        let http_date = |unix| httpdate::fmt_http_date(system_time(unix));
         assert_eq!(http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(utc_datetime(784111777), "1994-11-06 08:49:37");
+    }
+
+    #[test]
+    fn unshowable_instants_become_the_epoch() {
+        let http_date = |unix| httpdate::fmt_http_date(system_time(unix));
+        assert_eq!(http_date(-1), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(253_402_300_799), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(http_date(253_402_300_800), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(i64::MAX), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 }

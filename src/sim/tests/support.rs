@@ -287,12 +287,8 @@ pub(super) fn codes_of(calls: &[Call]) -> Vec<Option<&str>> {
     calls.iter().map(|c| c.code.as_deref()).collect()
 }
 
-/// The instant of an HTTP `Date` header value.
-pub(super) fn parse_http_date(text: &str) -> Result<time::PrimitiveDateTime, time::error::Parse> {
-    time::PrimitiveDateTime::parse(
-        text,
-        time::macros::format_description!(
-            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-        ),
-    )
+/// Unix seconds of an instant at or after the epoch (a parsed `Date` header).
+pub(super) fn unix_secs(t: std::time::SystemTime) -> i64 {
+    let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    i64::try_from(secs).unwrap()
 }
