@@ -21,7 +21,7 @@
 //!   `create` (submit, cancel), `list` (`DescribeMNPApprovalList`), `process`
 //!   (`ProcessMNPApproval`) — and `records`, the shared types ([`SimApproval`]).
 //! - `server/`: the HTTP face — `mod` (the per-request pipeline and shared state), `verify`
-//!   (the numbered order of checks), `rate` (the sliding
+//!   (the numbered order of checks, signature compared in constant time), `rate` (the sliding
 //!   rate window), `faults` (faults and latency), `calls` (request ids, call log), `routes`
 //!   (axum routes, the `api` handler, the `Date` header), `listener` (the listener that can
 //!   drop connections).

@@ -16,7 +16,7 @@
 //!    `AuthFailure.SignatureFailure`. The signature covers the signed headers as received
 //!    (lowercased and trimmed, as TC3 requires) and the body bytes (or the string
 //!    `UNSIGNED-PAYLOAD` when `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` is sent, as the SDKs do),
-//!    `X-TC-Token` is accepted with any value.
+//!    and is compared in constant time. `X-TC-Token` is accepted with any value.
 //! 7. rate limit of the action → `RequestLimitExceeded`.
 //! 8. `X-TC-Version` absent → `MissingParameter`; not `2024-08-01` → `NoSuchVersion`.
 //! 9. `Content-Type` not starting with `application/json` (case-insensitive) or body over 10 MiB →
@@ -26,6 +26,7 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use subtle::ConstantTimeEq;
 
 use super::header;
 use crate::sim::Sim;
@@ -172,7 +173,8 @@ impl Sim {
         }
         let expected =
             sign::signature_over(&self.inner.config.secret_key, &signed, payload, timestamp);
-        if sign::signatures_equal(&parsed.signature, &expected) {
+        // Constant time over the bytes; a length mismatch is simply unequal.
+        if bool::from(parsed.signature.as_bytes().ct_eq(expected.as_bytes())) {
             Ok(())
         } else {
             Err(ApiError::signature_failure("the signature does not match"))
