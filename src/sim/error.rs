@@ -2,69 +2,72 @@
 //! carries a code and its message to the reply.
 //!
 //! Owns the exact code strings and message wording. It must not decide *when* an error applies —
-//! that belongs to the verification (`server`), parameter (`params`) and rule (`state`) modules.
+//! that belongs to the verification (`server/verify`, `server/rate`), parameter (`params`) and
+//! rule (`state`) modules.
 
 /// Every `Response.Error.Code` the simulator can send, as the real service spells them.
-pub mod codes {
+pub(crate) mod codes {
     /// `X-TC-Action` names no action of the TCMPP API.
-    pub const INVALID_ACTION: &str = "InvalidAction";
+    pub(crate) const INVALID_ACTION: &str = "InvalidAction";
     /// Missing, malformed or wrong `Authorization`, wrong credential scope, wrong signature.
-    pub const SIGNATURE_FAILURE: &str = "AuthFailure.SignatureFailure";
+    pub(crate) const SIGNATURE_FAILURE: &str = "AuthFailure.SignatureFailure";
     /// `X-TC-Timestamp` more than 300 s away from the server clock.
-    pub const SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
+    pub(crate) const SIGNATURE_EXPIRE: &str = "AuthFailure.SignatureExpire";
     /// The `Credential` names a secret id the server does not know.
-    pub const SECRET_ID_NOT_FOUND: &str = "AuthFailure.SecretIdNotFound";
+    pub(crate) const SECRET_ID_NOT_FOUND: &str = "AuthFailure.SecretIdNotFound";
     /// `X-TC-Version` names a version the service does not have.
-    pub const NO_SUCH_VERSION: &str = "NoSuchVersion";
+    pub(crate) const NO_SUCH_VERSION: &str = "NoSuchVersion";
     /// A required parameter (or common header) is absent.
-    pub const MISSING_PARAMETER: &str = "MissingParameter";
+    pub(crate) const MISSING_PARAMETER: &str = "MissingParameter";
     /// A parameter has the wrong type, or the body is not a JSON object.
-    pub const INVALID_PARAMETER: &str = "InvalidParameter";
+    pub(crate) const INVALID_PARAMETER: &str = "InvalidParameter";
     /// A parameter has the right type but an unacceptable value.
-    pub const INVALID_PARAMETER_VALUE: &str = "InvalidParameterValue";
+    pub(crate) const INVALID_PARAMETER_VALUE: &str = "InvalidParameterValue";
     /// The body names a parameter the action does not have.
-    pub const UNKNOWN_PARAMETER: &str = "UnknownParameter";
+    pub(crate) const UNKNOWN_PARAMETER: &str = "UnknownParameter";
     /// More requests of one action per second than the limit allows.
-    pub const REQUEST_LIMIT_EXCEEDED: &str = "RequestLimitExceeded";
+    pub(crate) const REQUEST_LIMIT_EXCEEDED: &str = "RequestLimitExceeded";
     /// Injected server-side failure.
-    pub const INTERNAL_ERROR: &str = "InternalError";
+    pub(crate) const INTERNAL_ERROR: &str = "InternalError";
     /// `ApplyAction` is neither `submit` nor `cancel`.
-    pub const INVALID_APPLY_ACTION: &str = "InvalidParameterValue.InvalidApplyAction";
+    pub(crate) const INVALID_APPLY_ACTION: &str = "InvalidParameterValue.InvalidApplyAction";
     /// `PlatformId` is not a platform of the fixture (or is empty).
-    pub const INVALID_PLATFORM_ID: &str = "InvalidParameterValue.InvalidPlatformId";
+    pub(crate) const INVALID_PLATFORM_ID: &str = "InvalidParameterValue.InvalidPlatformId";
     /// The approval is not in a status that allows the operation.
-    pub const MNP_APPROVAL_STATUS_ERROR: &str = "InvalidParameterValue.MNPApprovalStatusError";
+    pub(crate) const MNP_APPROVAL_STATUS_ERROR: &str =
+        "InvalidParameterValue.MNPApprovalStatusError";
     /// The version has not reached the platform phase, so it cannot be submitted.
-    pub const MNP_VERSION_NOT_PLATFORM_PHASE: &str =
+    pub(crate) const MNP_VERSION_NOT_PLATFORM_PHASE: &str =
         "InvalidParameterValue.MNPVersionIsNotPlatformPhase";
     /// The mini program already has an approval in processing.
-    pub const EXIST_MNP_APPROVAL_RECORD: &str = "FailedOperation.ExistMNPApprovalRecord";
+    pub(crate) const EXIST_MNP_APPROVAL_RECORD: &str = "FailedOperation.ExistMNPApprovalRecord";
     /// The platform's package has expired.
-    pub const PACKAGE_ALREADY_EXPIRED: &str = "FailedOperation.PackageAlreadyExpired";
+    pub(crate) const PACKAGE_ALREADY_EXPIRED: &str = "FailedOperation.PackageAlreadyExpired";
     /// The mini program's team is not associated with the application's team.
-    pub const MNP_TEAM_NOT_ASSOCIATED: &str = "FailedOperation.MNPTeamNotAssociatedApplicationTeam";
+    pub(crate) const MNP_TEAM_NOT_ASSOCIATED: &str =
+        "FailedOperation.MNPTeamNotAssociatedApplicationTeam";
     /// `ProcessMNPApproval` names an `ApprovalNo` the platform does not have.
-    pub const APPROVAL_NOT_EXIST: &str = "ResourceNotFound.ApprovalNotExist";
+    pub(crate) const APPROVAL_NOT_EXIST: &str = "ResourceNotFound.ApprovalNotExist";
 
     /// Code recorded in `/_sim/calls` for an injected HTTP 503 (not sent to the client).
-    pub const FAULT_HTTP_503: &str = "HTTP503";
+    pub(crate) const FAULT_HTTP_503: &str = "HTTP503";
     /// Code recorded in `/_sim/calls` for an injected dropped connection (not sent to the client).
-    pub const FAULT_CONNECTION_DROPPED: &str = "ConnectionDropped";
+    pub(crate) const FAULT_CONNECTION_DROPPED: &str = "ConnectionDropped";
 }
 
 /// An error reply: a code of [`codes`] and a human-readable message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
-pub struct ApiError {
+pub(crate) struct ApiError {
     /// `Response.Error.Code`.
-    pub code: &'static str,
+    pub(crate) code: &'static str,
     /// `Response.Error.Message`.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl ApiError {
     /// An error with an explicit code and message.
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             code,
             message: message.into(),
@@ -72,7 +75,7 @@ impl ApiError {
     }
 
     /// `MissingParameter` for parameter (or common parameter) `name`.
-    pub fn missing_parameter(name: &str) -> Self {
+    pub(crate) fn missing_parameter(name: &str) -> Self {
         Self::new(
             codes::MISSING_PARAMETER,
             format!("The request is missing a required parameter `{name}`."),
@@ -80,7 +83,7 @@ impl ApiError {
     }
 
     /// `InvalidParameter` for a parameter of the wrong type.
-    pub fn invalid_type(name: &str, expected: &str) -> Self {
+    pub(crate) fn invalid_type(name: &str, expected: &str) -> Self {
         Self::new(
             codes::INVALID_PARAMETER,
             format!("The value type of parameter `{name}` is not valid: expected {expected}."),
@@ -88,7 +91,7 @@ impl ApiError {
     }
 
     /// `UnknownParameter` for a parameter the action does not define.
-    pub fn unknown_parameter(name: &str) -> Self {
+    pub(crate) fn unknown_parameter(name: &str) -> Self {
         Self::new(
             codes::UNKNOWN_PARAMETER,
             format!("The parameter `{name}` is not recognized."),
@@ -96,12 +99,12 @@ impl ApiError {
     }
 
     /// `InvalidParameterValue` with a free message.
-    pub fn invalid_value(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_value(message: impl Into<String>) -> Self {
         Self::new(codes::INVALID_PARAMETER_VALUE, message)
     }
 
     /// `AuthFailure.SignatureFailure` with a free message.
-    pub fn signature_failure(detail: &str) -> Self {
+    pub(crate) fn signature_failure(detail: &str) -> Self {
         Self::new(
             codes::SIGNATURE_FAILURE,
             format!(
@@ -111,7 +114,7 @@ impl ApiError {
     }
 
     /// `InvalidParameterValue.InvalidPlatformId`.
-    pub fn invalid_platform(platform_id: &str) -> Self {
+    pub(crate) fn invalid_platform(platform_id: &str) -> Self {
         Self::new(
             codes::INVALID_PLATFORM_ID,
             format!("The PlatformId `{platform_id}` is invalid."),

@@ -46,94 +46,94 @@ use crate::tcmpp::model::ApprovalStatus;
 pub struct Fixture {
     /// The platforms the simulator knows; requests naming any other platform fail.
     #[serde(default)]
-    pub platforms: Vec<PlatformFixture>,
+    pub(crate) platforms: Vec<PlatformFixture>,
 }
 
 /// One platform (`PlatformId`) and what belongs to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PlatformFixture {
+pub(crate) struct PlatformFixture {
     /// The `PlatformId`.
-    pub id: String,
+    pub(crate) id: String,
     /// `ApplicationId` of every record; default `app-<id>`.
     #[serde(default)]
-    pub application_id: Option<String>,
+    pub(crate) application_id: Option<String>,
     /// `ApplicationName`; default `Application <id>`.
     #[serde(default)]
-    pub application_name: Option<String>,
+    pub(crate) application_name: Option<String>,
     /// `ApplicationLogo`; default null.
     #[serde(default)]
-    pub application_logo: Option<String>,
+    pub(crate) application_logo: Option<String>,
     /// `TeamId`; default `team-<id>`.
     #[serde(default)]
-    pub team_id: Option<String>,
+    pub(crate) team_id: Option<String>,
     /// `TeamName`; default `Team <id>`.
     #[serde(default)]
-    pub team_name: Option<String>,
+    pub(crate) team_name: Option<String>,
     /// Every `CreateMNPApproval` and `ProcessMNPApproval` on this platform fails with
     /// `FailedOperation.PackageAlreadyExpired`.
     #[serde(default)]
-    pub package_expired: bool,
+    pub(crate) package_expired: bool,
     /// When false, every submit on this platform fails with
     /// `FailedOperation.MNPTeamNotAssociatedApplicationTeam`.
     #[serde(default = "yes")]
-    pub team_associated: bool,
+    pub(crate) team_associated: bool,
     /// Mini programs and their versions; unlisted versions are their own mini program.
     #[serde(default)]
-    pub mini_programs: Vec<MiniProgramFixture>,
+    pub(crate) mini_programs: Vec<MiniProgramFixture>,
     /// Approvals present at start, oldest first.
     #[serde(default)]
-    pub approvals: Vec<ApprovalFixture>,
+    pub(crate) approvals: Vec<ApprovalFixture>,
 }
 
 /// A mini program and the versions that belong to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MiniProgramFixture {
+pub(crate) struct MiniProgramFixture {
     /// `MNPId`.
-    pub id: String,
+    pub(crate) id: String,
     /// `MNPName`; default the id.
     #[serde(default)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// `MNPIcon`; default null.
     #[serde(default)]
-    pub icon: Option<String>,
+    pub(crate) icon: Option<String>,
     /// `MNPType`; default null.
     #[serde(default, rename = "type")]
-    pub mnp_type: Option<String>,
+    pub(crate) mnp_type: Option<String>,
     /// `MNPQrCodeUrl`; default null.
     #[serde(default)]
-    pub qr_code_url: Option<String>,
+    pub(crate) qr_code_url: Option<String>,
     /// The versions of this mini program.
     #[serde(default)]
-    pub versions: Vec<VersionFixture>,
+    pub(crate) versions: Vec<VersionFixture>,
 }
 
 /// A version of a mini program.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct VersionFixture {
+pub(crate) struct VersionFixture {
     /// `MNPVersionId`, positive.
-    pub id: i64,
+    pub(crate) id: i64,
     /// `MNPVersion`; default `1.0.<id>`.
     #[serde(default)]
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// Whether the version has reached the platform phase (may be submitted); default true.
     #[serde(default = "yes")]
-    pub platform_phase: bool,
+    pub(crate) platform_phase: bool,
 }
 
 /// An approval that exists when the simulator starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ApprovalFixture {
+pub(crate) struct ApprovalFixture {
     /// `MNPVersionId` of the approval.
-    pub version: i64,
+    pub(crate) version: i64,
     /// Its status: `processing`, `rejected`, `approved` or `cancelled`.
-    pub status: ApprovalStatus,
+    pub(crate) status: ApprovalStatus,
     /// `ApprovalNote`; default null.
     #[serde(default)]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 fn yes() -> bool {
@@ -158,7 +158,7 @@ impl Fixture {
 
     /// Checks what the types cannot: unique, non-empty ids; positive version ids; a version in
     /// at most one mini program; at most one processing approval per mini program.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         let mut platform_ids = BTreeSet::new();
         for platform in &self.platforms {
             let pid = &platform.id;
@@ -219,14 +219,17 @@ impl Fixture {
     }
 
     /// The platform with `id`, if the fixture lists it.
-    pub fn platform(&self, id: &str) -> Option<&PlatformFixture> {
+    pub(crate) fn platform(&self, id: &str) -> Option<&PlatformFixture> {
         self.platforms.iter().find(|p| p.id == id)
     }
 }
 
 impl PlatformFixture {
     /// The mini program and version entries of `version_id`, if listed.
-    pub fn version(&self, version_id: i64) -> Option<(&MiniProgramFixture, &VersionFixture)> {
+    pub(crate) fn version(
+        &self,
+        version_id: i64,
+    ) -> Option<(&MiniProgramFixture, &VersionFixture)> {
         self.mini_programs.iter().find_map(|mnp| {
             mnp.versions
                 .iter()
@@ -236,7 +239,7 @@ impl PlatformFixture {
     }
 
     /// The `MNPId` that `version_id` belongs to (`mnp-<version>` when unlisted).
-    pub fn mnp_of(&self, version_id: i64) -> String {
+    pub(crate) fn mnp_of(&self, version_id: i64) -> String {
         self.version(version_id)
             .map(|(mnp, _)| mnp.id.clone())
             .unwrap_or_else(|| default_mnp_id(version_id))
@@ -244,7 +247,7 @@ impl PlatformFixture {
 }
 
 /// The `MNPId` of a version that no fixture lists: each such version is its own mini program.
-pub fn default_mnp_id(version_id: i64) -> String {
+pub(crate) fn default_mnp_id(version_id: i64) -> String {
     format!("mnp-{version_id}")
 }
 

@@ -14,12 +14,22 @@
 //!
 //! # Layout
 //!
-//! - `error`: the error codes ([`codes`]) and [`ApiError`].
+//! - `error`: the error codes (`codes`) and `ApiError`.
 //! - `fixture`: the YAML fixture format ([`Fixture`]), loading and validation.
 //! - `params`: actions and their parameter schemas; body → typed request of `tcmpp::model`.
-//! - `state`: approval records and rules, pure.
-//! - `server`: axum routes, verification order, rate limit ([`RateWindow`]), faults, latency,
-//!   call log, and the listener that can drop connections.
+//! - `state/`: approval records and rules, pure; one file per action family —
+//!   `create` (submit, cancel), `list` (`DescribeMNPApprovalList`), `process`
+//!   (`ProcessMNPApproval`) — and `records`, the shared types ([`SimApproval`]).
+//! - `server/`: the HTTP face — `mod` (the per-request pipeline and shared state), `verify`
+//!   (the numbered order of checks, signature compared in constant time), `rate` (the sliding
+//!   rate window), `faults` (faults and latency), `calls` (request ids, call log), `routes`
+//!   (axum routes, the `api` handler, the `Date` header), `listener` (the listener that can
+//!   drop connections).
+//! - `tests/` (test builds only): end-to-end and pipeline tests, one file per concern, with the
+//!   shared helpers in `tests/support`.
+//!
+//! Only this file's items, [`Fixture`] and [`SimApproval`] (what [`Sim::approvals`] returns) are
+//! public; everything else is private to the crate.
 //!
 //! # Pointing an official SDK at the simulator
 //!
@@ -47,9 +57,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use error::{ApiError, codes};
-pub use fixture::{ApprovalFixture, Fixture, MiniProgramFixture, PlatformFixture, VersionFixture};
-pub use server::{Fault, RateWindow, http_date};
+pub use fixture::Fixture;
 pub use state::SimApproval;
 
 use server::{Shared, lock};
@@ -167,12 +175,6 @@ impl Sim {
     ) -> Result<String, String> {
         let now = self.now_unix();
         lock(&self.inner.state).process_version(platform_id, mnp_version_id, approve, now)
-    }
-
-    /// Test hook: freezes the instant the rate limiter sees, so a burst counts as simultaneous.
-    #[cfg(test)]
-    pub(crate) fn freeze_rate_clock(&self) {
-        *lock(&self.inner.frozen_instant) = Some(tokio::time::Instant::now());
     }
 }
 

@@ -23,7 +23,7 @@ use crate::tcmpp::model::{
 
 /// The actions the simulator serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
+pub(crate) enum Action {
     /// `CreateMNPApproval`.
     Create,
     /// `DescribeMNPApprovalList`.
@@ -34,7 +34,7 @@ pub enum Action {
 
 impl Action {
     /// The action named by an `X-TC-Action` value (exact spelling), if the API has it.
-    pub fn from_name(name: &str) -> Option<Action> {
+    pub(crate) fn from_name(name: &str) -> Option<Action> {
         match name {
             CREATE_MNP_APPROVAL => Some(Action::Create),
             DESCRIBE_MNP_APPROVAL_LIST => Some(Action::Describe),
@@ -46,7 +46,7 @@ impl Action {
 
 /// A request whose parameters have the declared names and types.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiRequest {
+pub(crate) enum ApiRequest {
     /// `CreateMNPApproval`.
     Create(CreateMnpApprovalRequest),
     /// `DescribeMNPApprovalList`.
@@ -198,7 +198,7 @@ fn check<'a>(
 }
 
 /// Parses a request body for `action` into its typed request.
-pub fn parse(action: Action, body: &[u8]) -> Result<ApiRequest, ApiError> {
+pub(crate) fn parse(action: Action, body: &[u8]) -> Result<ApiRequest, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             codes::INVALID_PARAMETER,

@@ -1,0 +1,223 @@
+//! The simulator's HTTP face: everything between a request arriving and its reply leaving.
+//!
+//! This file ties the parts together: what a [`Sim`] shares between its clones ([`Shared`]), the
+//! simulator clock, and [`Sim::decide`], the pipeline every `POST /` goes through — verification
+//! (`verify`), the fault roll (`faults`), the approval rules (`state`), the reply, the call log
+//! (`calls`) and the latency (`faults`). The parts, one concern per file:
+//!
+//! - `verify`: the numbered order of checks of `POST /`, up to typed parameters.
+//! - `rate`: the per-action sliding-window rate limit ([`rate::RateWindow`]).
+//! - `faults`: which fault strikes (if any) and how long a reply waits.
+//! - `calls`: request ids and the call log.
+//! - `routes`: the axum routes, the `api` handler, the `/_sim/*` routes and the `Date` header.
+//! - `listener`: the TCP listener whose connections an injected fault can drop.
+//!
+//! Owns the order of checks and what is recorded. It must not implement approval rules (`state`)
+//! or parameter schemas (`params`), and must never panic on request data: every request to `/`
+//! gets a well-formed reply (or an injected fault). Step 10 of the order of checks lives here:
+//! the fault roll, then the approval rules; a post-commit fault replaces the reply. Every call
+//! that reaches step 1 is recorded (before the latency) with its outcome code.
+
+mod calls;
+mod faults;
+mod listener;
+mod rate;
+mod routes;
+mod verify;
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::Value;
+
+use super::error::{ApiError, codes};
+use super::params::{Action, ApiRequest};
+use super::state::State;
+use super::{Call, Sim, SimConfig};
+use crate::tcmpp::model::{CreateMnpApprovalData, Envelope, ProcessMnpApprovalData};
+use faults::Fault;
+use rate::RateWindow;
+
+/// Everything a [`Sim`] shares between its clones.
+pub(super) struct Shared {
+    pub(super) config: SimConfig,
+    pub(super) state: Mutex<State>,
+    pub(super) calls: Mutex<Vec<Call>>,
+    limits: Mutex<HashMap<Action, RateWindow>>,
+    rngs: Mutex<Rngs>,
+    /// Test hook: when set, the rate limiter sees this instant instead of the time.
+    #[cfg(test)]
+    frozen_instant: Mutex<Option<tokio::time::Instant>>,
+}
+
+/// Separate streams so that latency and request ids never shift the fault sequence.
+struct Rngs {
+    faults: StdRng,
+    latency: StdRng,
+    ids: StdRng,
+}
+
+impl Rngs {
+    fn new(seed: Option<u64>) -> Rngs {
+        let make = |salt: u64| match seed {
+            Some(seed) => StdRng::seed_from_u64(seed ^ salt),
+            None => StdRng::from_rng(&mut rand::rng()),
+        };
+        Rngs {
+            faults: make(0),
+            latency: make(0x6c61_7465_6e63_7921),
+            ids: make(0x7265_7175_6573_7421),
+        }
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: the guarded data stays consistent because no code path
+/// panics while holding a lock.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    pub(super) fn new(config: SimConfig, now: i64) -> Shared {
+        Shared {
+            state: Mutex::new(State::new(config.fixture.clone(), now)),
+            calls: Mutex::new(Vec::new()),
+            limits: Mutex::new(HashMap::new()),
+            rngs: Mutex::new(Rngs::new(config.seed)),
+            #[cfg(test)]
+            frozen_instant: Mutex::new(None),
+            config,
+        }
+    }
+}
+
+/// What to send back for a request, decided before the latency is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Reply {
+    /// HTTP 200 with this JSON body.
+    Json(String),
+    /// HTTP 503 with a non-JSON body.
+    Unavailable,
+    /// No response; the connection is closed.
+    Drop,
+}
+
+/// A reply and how long to wait before sending it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Decision {
+    pub(crate) reply: Reply,
+    pub(crate) delay: Duration,
+}
+
+enum Answer {
+    Data(Value),
+    Error(ApiError),
+    Fault(Fault),
+}
+
+/// A header's value; `None` when it is absent or not visible ASCII.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+impl Sim {
+    /// The simulator clock: system time plus [`SimConfig::clock_skew_secs`], unix seconds.
+    pub(crate) fn now_unix(&self) -> i64 {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        now.saturating_add(self.inner.config.clock_skew_secs)
+    }
+
+    /// Applies the approval rules to a verified request.
+    fn run(&self, request: ApiRequest) -> Result<Value, ApiError> {
+        let now = self.now_unix();
+        let mut state = lock(&self.inner.state);
+        let data = match request {
+            ApiRequest::Create(req) => {
+                state.create(&req, now)?;
+                serde_json::to_value(CreateMnpApprovalData { result: true })
+            }
+            ApiRequest::Describe(req) => serde_json::to_value(state.describe(&req)?),
+            ApiRequest::Process(req) => {
+                state.process(&req, now)?;
+                serde_json::to_value(ProcessMnpApprovalData { result: true })
+            }
+        };
+        data.map_err(|e| ApiError::new(codes::INTERNAL_ERROR, format!("internal error: {e}")))
+    }
+
+    /// Steps 1–9 (`verify`), then step 10: the fault roll, the rules, a post-commit fault.
+    fn answer(
+        &self,
+        headers: &HeaderMap,
+        host: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Result<Answer, ApiError> {
+        let request = self.verify(headers, host, body)?;
+        let fault = self.roll_fault();
+        if let Some((fault, false)) = fault {
+            return Ok(Answer::Fault(fault));
+        }
+        let result = self.run(request);
+        if let Some((fault, true)) = fault {
+            return Ok(Answer::Fault(fault));
+        }
+        Ok(match result {
+            Ok(data) => Answer::Data(data),
+            Err(e) => Answer::Error(e),
+        })
+    }
+
+    /// Handles one API request: verifies, acts, records the call and decides the reply.
+    /// `host` is the `Host` header (or the URI authority); `body` is `None` when it was too
+    /// large or unreadable.
+    pub(crate) fn decide(
+        &self,
+        headers: &HeaderMap,
+        host: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Decision {
+        let request_id = self.request_id();
+        let answer = self
+            .answer(headers, host, body)
+            .unwrap_or_else(Answer::Error);
+        let (code, reply) = match answer {
+            Answer::Data(data) => (None, Reply::Json(json(Envelope::data(data, &request_id)))),
+            Answer::Error(e) => (
+                Some(e.code),
+                Reply::Json(json(Envelope::<Value>::error(
+                    e.code,
+                    e.message,
+                    &request_id,
+                ))),
+            ),
+            Answer::Fault(Fault::InternalError) => (
+                Some(codes::INTERNAL_ERROR),
+                Reply::Json(json(Envelope::<Value>::error(
+                    codes::INTERNAL_ERROR,
+                    "An internal error has occurred. Retry your request, but if the problem persists, contact us.",
+                    &request_id,
+                ))),
+            ),
+            Answer::Fault(f @ Fault::Unavailable) => (Some(f.code()), Reply::Unavailable),
+            Answer::Fault(f @ Fault::Dropped) => (Some(f.code()), Reply::Drop),
+        };
+        self.record(headers, body, code, request_id);
+        Decision {
+            reply,
+            delay: self.latency(),
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(envelope: Envelope<T>) -> String {
+    serde_json::to_string(&envelope).unwrap_or_else(|_| {
+        r#"{"Response":{"Error":{"Code":"InternalError","Message":"serialisation failed"},"RequestId":""}}"#
+            .to_string()
+    })
+}
