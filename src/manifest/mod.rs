@@ -1,0 +1,514 @@
+//! The `mnpsync/v1` manifest format: schema, loading and validation with precise locations.
+//!
+//! This module owns everything about the YAML files users write: which files are read, what a
+//! document must contain, and how every mistake is reported (`path:line:column: message`, all
+//! errors of a load at once). Everything else sees the validated [`Desired`] set; only the
+//! `yaml` submodule uses `serde_yaml` on manifests.
+//!
+//! It must not do I/O beyond reading the manifest files (no writes, no network) and knows nothing
+//! about the TCMPP API.
+//!
+//! # Layout
+//!
+//! - this file: the public types, [`load`], [`parse_str`] and [`render_resource_yaml`];
+//! - `discover`: which files a load reads, in which order, and the digest over them;
+//! - `yaml`: the YAML layer, text → documents of nodes that know their positions, within
+//!   budgets (the only place that touches `serde_yaml`);
+//! - `validate`: documents → [`Resource`]s, every schema rule, duplicates, "did you mean".
+//!
+//! # Locations
+//!
+//! Every error points at the node that is wrong:
+//!
+//! - invalid values and wrong types point at the **value** (`approval: approved` → the column of
+//!   `approved`);
+//! - unknown and duplicate fields point at the **key**;
+//! - missing fields point at the key of the mapping that lacks them (`spec:`), or at the document
+//!   start for top-level fields;
+//! - a mapping or sequence where a scalar is expected is reported at its key, because `serde_yaml`
+//!   reveals the positions of scalars only (the `yaml` submodule explains how they are found);
+//! - a document's own location ([`Resource::source`]) is its first key.
+//!
+//! # Hostile input
+//!
+//! Any text gives `Ok` or errors, never a panic or a hang:
+//!
+//! - alias expansion is charged to a per-file budget (a "billion laughs" file fails in
+//!   milliseconds), on top of serde_yaml's own repetition limit;
+//! - nesting is limited to 32 levels, and files whose `[`/`{` could make libyaml's flow-collection
+//!   handling quadratic are refused before parsing;
+//! - after a document that cannot be read (syntax error, unknown anchor), the rest of its file is
+//!   not read: serde_yaml cannot resume there safely;
+//! - YAML tags (`!foo`) are reported as errors; a leading byte-order mark is ignored.
+
+pub(crate) mod discover;
+mod validate;
+mod yaml;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::de;
+
+use validate::{Checked, check_duplicates, parse_bytes, parse_text};
+use yaml::Pos;
+
+/// The only supported `apiVersion`.
+pub const API_VERSION: &str = "mnpsync/v1";
+
+/// The only supported `kind`.
+pub const KIND: &str = "MNPApproval";
+
+// The fields each mapping of a document may have; `validate` checks them.
+const TOP_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
+const METADATA_FIELDS: &[&str] = &["name", "labels"];
+const SPEC_FIELDS: &[&str] = &["platformId", "mnpVersionId", "approval", "region"];
+
+/// Identity of a resource: `(platformId, mnpVersionId)`.
+///
+/// Displays and (de)serializes as `PLATFORM/VERSION`, so it can be a JSON map key in state files.
+/// Ordered by `(platform_id, mnp_version_id)`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub platform_id: String,
+    pub mnp_version_id: i64,
+}
+
+impl Key {
+    /// Builds a key; no validation (manifests are validated by [`load`]/[`parse_str`]).
+    pub fn new(platform_id: impl Into<String>, mnp_version_id: i64) -> Self {
+        Key {
+            platform_id: platform_id.into(),
+            mnp_version_id,
+        }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.platform_id, self.mnp_version_id)
+    }
+}
+
+impl FromStr for Key {
+    type Err = String;
+
+    /// Parses `PLATFORM/VERSION`, splitting at the last `/` (so a platform id may contain `/`).
+    ///
+    /// # Errors
+    ///
+    /// No `/`, an empty platform id, or a version that is not an `i64`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (platform, version) = s
+            .rsplit_once('/')
+            .ok_or_else(|| format!("invalid resource key `{s}`: expected PLATFORM/VERSION"))?;
+        if platform.is_empty() {
+            return Err(format!("invalid resource key `{s}`: empty platform id"));
+        }
+        let version = version
+            .parse::<i64>()
+            .map_err(|e| format!("invalid resource key `{s}`: version: {e}"))?;
+        Ok(Key::new(platform, version))
+    }
+}
+
+impl serde::Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(de::Error::custom)
+    }
+}
+
+/// The approval state a manifest declares.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Approval {
+    Submitted,
+    Cancelled,
+}
+
+impl Approval {
+    /// The manifest spelling: `submitted` or `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Approval::Submitted => "submitted",
+            Approval::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for Approval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Approval {
+    type Err = String;
+
+    /// Parses the manifest spelling (case-sensitive).
+    ///
+    /// # Errors
+    ///
+    /// Anything but `submitted` or `cancelled`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "submitted" => Ok(Approval::Submitted),
+            "cancelled" => Ok(Approval::Cancelled),
+            _ => Err(format!(
+                "invalid approval `{s}`: expected `submitted` or `cancelled`"
+            )),
+        }
+    }
+}
+
+/// A position in a manifest file. Displays as `path:line:column`.
+///
+/// `line` and `column` are 1-based; columns count characters, not bytes. Errors about a whole
+/// file (missing, unreadable) use `1:1`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    fn at(path: &Path, pos: Pos) -> Self {
+        Location {
+            path: path.to_path_buf(),
+            line: pos.line,
+            column: pos.column,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.path.display(), self.line, self.column)
+    }
+}
+
+/// One validated manifest document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// `metadata.name`: non-empty, unique across all manifests of a load.
+    pub name: String,
+    /// `metadata.labels`; empty when absent.
+    pub labels: BTreeMap<String, String>,
+    /// `(spec.platformId, spec.mnpVersionId)`, unique across all manifests of a load.
+    pub key: Key,
+    pub approval: Approval,
+    pub region: Option<String>,
+    /// Location of the document: its first key (e.g. `apiVersion:`).
+    pub source: Location,
+}
+
+/// Everything the manifests declare.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Desired {
+    pub resources: BTreeMap<Key, Resource>,
+    /// Hex SHA-256 over every loaded file: for each file in sorted path order, its path relative
+    /// to the root it was found under (`/`-separated; a root that is a file gives its file name),
+    /// then `"\0"`, its byte length (decimal), `"\0"` and its bytes. Changes when any manifest
+    /// changes, not when the same files are loaded through another spelling of the root or from
+    /// another checkout.
+    pub digest: String,
+    /// Number of manifest files read.
+    pub files: usize,
+}
+
+impl Desired {
+    /// Keeps only resources whose labels match the selector; `digest` and `files` are unchanged
+    /// (they describe the files, not the selection).
+    pub fn select(&self, selector: &Selector) -> Desired {
+        Desired {
+            resources: self
+                .resources
+                .iter()
+                .filter(|(_, r)| selector.matches(&r.labels))
+                .map(|(k, r)| (k.clone(), r.clone()))
+                .collect(),
+            digest: self.digest.clone(),
+            files: self.files,
+        }
+    }
+}
+
+/// One validation error. Displays as `path:line:column: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct ManifestError {
+    pub location: Location,
+    pub message: String,
+}
+
+impl ManifestError {
+    fn new(path: &Path, pos: Pos, message: impl Into<String>) -> Self {
+        ManifestError {
+            location: Location::at(path, pos),
+            message: message.into(),
+        }
+    }
+}
+
+/// All errors of a load, sorted by `(path, line, column)`. Displays one error per line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", display_lines(.0))]
+pub struct ManifestErrors(pub Vec<ManifestError>);
+
+fn display_lines(errors: &[ManifestError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn sort_errors(errors: &mut [ManifestError]) {
+    errors.sort_by(|a, b| (&a.location, &a.message).cmp(&(&b.location, &b.message)));
+}
+
+/// A label selector, `--selector team=payments,tier=gold`: every pair must match a label.
+///
+/// The empty selector matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selector(pub Vec<(String, String)>);
+
+impl Selector {
+    /// True if every `key=value` pair of the selector is a label of `labels`.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.0
+            .iter()
+            .all(|(k, v)| labels.get(k).is_some_and(|actual| actual == v))
+    }
+
+    /// True if the selector has no pairs (and so matches everything).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromStr for Selector {
+    type Err = String;
+
+    /// Parses `k=v[,k=v...]`. Whitespace around terms is ignored; a value may be empty and may
+    /// contain `=` (the split is at the first `=`). The empty string is the empty selector.
+    ///
+    /// # Errors
+    ///
+    /// An empty term (`a=1,,b=2`), a term without `=`, or an empty key.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().is_empty() {
+            return Ok(Selector::default());
+        }
+        let mut pairs = Vec::new();
+        for term in s.split(',') {
+            let term = term.trim();
+            if term.is_empty() {
+                return Err(format!("invalid selector `{s}`: empty term"));
+            }
+            let (k, v) = term.split_once('=').ok_or_else(|| {
+                format!("invalid selector `{s}`: `{term}` is not of the form key=value")
+            })?;
+            let (k, v) = (k.trim(), v.trim());
+            if k.is_empty() {
+                return Err(format!("invalid selector `{s}`: empty key in `{term}`"));
+            }
+            pairs.push((k.to_string(), v.to_string()));
+        }
+        Ok(Selector(pairs))
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{k}={v}")?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------------
+
+/// Loads and validates every manifest under `paths`, reporting all errors at once.
+///
+/// Each path may be a file (always read, whatever its extension) or a directory (walked
+/// recursively for `*.yaml`/`*.yml`, skipping entries whose name starts with `.`, following
+/// links). Files are processed in sorted path order; a file reached twice through the same
+/// walked path is read once. No paths, or directories without manifests, give an empty
+/// [`Desired`].
+///
+/// # Errors
+///
+/// Every problem of every file, sorted by location: missing paths, unreadable or non-UTF-8
+/// files, YAML errors, schema violations, and names or identities declared twice.
+pub fn load(paths: &[PathBuf]) -> Result<Desired, ManifestErrors> {
+    let mut errors = Vec::new();
+    let (files, digest) = discover::read(paths, &mut errors);
+    let mut documents: Vec<(&Path, Vec<Checked>)> = Vec::new();
+    for (path, checked, file_errors) in parse_all(&files) {
+        errors.extend(file_errors);
+        documents.push((path, checked));
+    }
+
+    let all = documents
+        .iter()
+        .flat_map(|(path, docs)| docs.iter().map(move |doc| (*path, doc)));
+    check_duplicates(all, &mut errors);
+
+    if !errors.is_empty() {
+        sort_errors(&mut errors);
+        return Err(ManifestErrors(errors));
+    }
+    let resources = documents
+        .into_iter()
+        .flat_map(|(_, docs)| docs)
+        .filter_map(|doc| doc.resource)
+        .map(|r| (r.key.clone(), r))
+        .collect();
+    Ok(Desired {
+        resources,
+        digest,
+        files: files.len(),
+    })
+}
+
+/// Parses files on every available core (parsing dominates the time of a large `plan`), keeping
+/// the files' order.
+fn parse_all(files: &[(PathBuf, Vec<u8>)]) -> Vec<(&Path, Vec<Checked>, Vec<ManifestError>)> {
+    fn parse((path, bytes): &(PathBuf, Vec<u8>)) -> (&Path, Vec<Checked>, Vec<ManifestError>) {
+        let (checked, errors) = parse_bytes(path, bytes);
+        (path, checked, errors)
+    }
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .min(files.len().div_ceil(8).max(1));
+    if threads <= 1 {
+        return files.iter().map(parse).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|files| scope.spawn(move || files.iter().map(parse).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| match worker.join() {
+                Ok(parsed) => parsed,
+                // Parsing does not panic on any input (fuzzed); should it, fail loudly.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+/// Parses one file's text: every document in it, in order.
+///
+/// Checks everything [`load`] checks except across files: duplicate names and identities are
+/// reported when both are in this text.
+///
+/// # Errors
+///
+/// Every error in the text, sorted by location.
+pub fn parse_str(path: &Path, text: &str) -> Result<Vec<Resource>, Vec<ManifestError>> {
+    let (checked, mut errors) = parse_text(path, text);
+    check_duplicates(checked.iter().map(|doc| (path, doc)), &mut errors);
+    if errors.is_empty() {
+        Ok(checked.into_iter().filter_map(|doc| doc.resource).collect())
+    } else {
+        sort_errors(&mut errors);
+        Err(errors)
+    }
+}
+
+/// Renders a resource as a manifest document that [`parse_str`] reads back unchanged (except
+/// `source`).
+///
+/// The document starts with `---` and ends with a newline, so rendered documents can simply be
+/// concatenated into one file. Strings are written plain when that is unambiguous and
+/// double-quoted (with escapes) otherwise.
+pub fn render_resource_yaml(r: &Resource) -> String {
+    let mut out = String::new();
+    out.push_str("---\n");
+    out.push_str(&format!(
+        "apiVersion: {API_VERSION}\nkind: {KIND}\nmetadata:\n"
+    ));
+    out.push_str(&format!("  name: {}\n", yaml_string(&r.name)));
+    if !r.labels.is_empty() {
+        out.push_str("  labels:\n");
+        for (k, v) in &r.labels {
+            out.push_str(&format!("    {}: {}\n", yaml_string(k), yaml_string(v)));
+        }
+    }
+    out.push_str("spec:\n");
+    out.push_str(&format!(
+        "  platformId: {}\n",
+        yaml_string(&r.key.platform_id)
+    ));
+    out.push_str(&format!("  mnpVersionId: {}\n", r.key.mnp_version_id));
+    out.push_str(&format!("  approval: {}\n", r.approval));
+    if let Some(region) = &r.region {
+        out.push_str(&format!("  region: {}\n", yaml_string(region)));
+    }
+    out
+}
+
+/// A YAML scalar that reads back as exactly `s` (a string).
+fn yaml_string(s: &str) -> String {
+    // Plain only for identifier-like text that no YAML 1.1/1.2 resolver reads as null/bool.
+    const RESERVED: &[&str] = &[
+        "true", "false", "null", "yes", "no", "on", "off", "y", "n", "inf", "infinity", "nan",
+    ];
+    let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && !RESERVED.contains(&s.to_ascii_lowercase().as_str());
+    if plain {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            // U+0085, U+2028 and U+2029 are line breaks to YAML and U+FEFF is a BOM: escape
+            // them along with everything libyaml does not accept as printable.
+            '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}'
+                if !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}') =>
+            {
+                out.push(c)
+            }
+            c if (c as u32) >= 0x10000 => out.push(c),
+            c if (c as u32) <= 0xFFFF => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push_str(&format!("\\U{:08X}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,636 @@
+//! Validation: documents → [`Resource`]s, every schema rule, duplicates, "did you mean".
+//!
+//! Every rule that fails records an error at the node that is wrong (see "Locations" in the
+//! `manifest` docs) and validation goes on, so that one load reports every mistake at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use super::yaml::{
+    Loaded, Node, Pos, Scalar, flow_nesting_too_costly, load_documents, root_positions, short,
+    snippet,
+};
+use super::{
+    API_VERSION, Approval, KIND, Key, Location, METADATA_FIELDS, ManifestError, Resource,
+    SPEC_FIELDS, TOP_FIELDS,
+};
+
+/// Validates a file's bytes; non-UTF-8 is an error located at the first invalid byte.
+pub(crate) fn parse_bytes(path: &Path, bytes: &[u8]) -> (Vec<Checked>, Vec<ManifestError>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse_text(path, text),
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            // The prefix is valid UTF-8 by definition; lossy conversion cannot change it.
+            let prefix = String::from_utf8_lossy(valid);
+            let line = prefix.matches('\n').count() + 1;
+            let last_line = prefix.rsplit('\n').next().unwrap_or("");
+            let pos = Pos {
+                line,
+                column: last_line.chars().count() + 1,
+            };
+            let message = format!(
+                "file is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            );
+            (Vec::new(), vec![ManifestError::new(path, pos, message)])
+        }
+    }
+}
+
+/// Parses and validates one file's text, without duplicate checks.
+pub(crate) fn parse_text(path: &Path, text: &str) -> (Vec<Checked>, Vec<ManifestError>) {
+    // libyaml as bundled with serde_yaml misparses a byte-order mark; it is invisible to
+    // users, so dropping it also keeps columns on the first line as editors show them.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(pos) = flow_nesting_too_costly(text) {
+        let message = "too many `[`/`{` in one document to parse safely (deeply nested flow \
+                       collections make the YAML parser quadratic)";
+        return (Vec::new(), vec![ManifestError::new(path, pos, message)]);
+    }
+    let mut checker = Checker {
+        path,
+        errors: Vec::new(),
+    };
+    let loaded = load_documents(text);
+    let count = loaded.len();
+    let mut roots: Option<Vec<Option<Pos>>> = None;
+    let mut root_pos = |index: usize| -> Pos {
+        roots
+            .get_or_insert_with(|| root_positions(text, count))
+            .get(index)
+            .copied()
+            .flatten()
+            .unwrap_or(Pos::START)
+    };
+    let mut checked = Vec::new();
+    for (index, loaded) in loaded.into_iter().enumerate() {
+        match loaded {
+            Loaded::Empty => {}
+            Loaded::Failed { message, pos } => {
+                let pos = pos.unwrap_or_else(|| root_pos(index));
+                checker.error(pos, message);
+            }
+            Loaded::Node(node, problems) => {
+                let start = match &node {
+                    Node::Map(entries) if !entries.is_empty() => node.first_pos(),
+                    _ => None,
+                };
+                let start = start.unwrap_or_else(|| root_pos(index));
+                let mut doc = checker.document(&node, start);
+                if !problems.is_empty() {
+                    doc.resource = None;
+                }
+                for (pos, message) in problems {
+                    checker.error(pos.unwrap_or(start), message);
+                }
+                checked.push(doc);
+            }
+        }
+    }
+    (checked, checker.errors)
+}
+
+/// What validation learned from one document, even when it has errors: the name and identity
+/// still take part in duplicate detection so that all errors are reported at once.
+#[derive(Debug, Default)]
+pub(crate) struct Checked {
+    /// Set only when the document has no errors.
+    pub(crate) resource: Option<Resource>,
+    name: Option<(String, Pos)>,
+    key: Option<(Key, Pos)>,
+}
+
+/// Reports names and identities declared twice, at the second declaration, naming the first.
+pub(crate) fn check_duplicates<'a>(
+    docs: impl Iterator<Item = (&'a Path, &'a Checked)>,
+    errors: &mut Vec<ManifestError>,
+) {
+    let mut names: HashMap<&str, Location> = HashMap::new();
+    let mut keys: HashMap<&Key, (Location, Option<&str>)> = HashMap::new();
+    for (path, doc) in docs {
+        let name = doc.name.as_ref().map(|(n, _)| n.as_str());
+        if let Some((n, pos)) = &doc.name {
+            match names.get(n.as_str()) {
+                Some(first) => errors.push(ManifestError::new(
+                    path,
+                    *pos,
+                    format!("duplicate metadata.name `{n}`, first defined at {first}"),
+                )),
+                None => {
+                    names.insert(n, Location::at(path, *pos));
+                }
+            }
+        }
+        if let Some((key, pos)) = &doc.key {
+            match keys.get(key) {
+                Some((first, first_name)) => {
+                    let by = first_name.map(|n| format!(" by `{n}`")).unwrap_or_default();
+                    errors.push(ManifestError::new(
+                        path,
+                        *pos,
+                        format!(
+                            "duplicate resource `{key}` (same platformId and mnpVersionId), \
+                             first declared{by} at {first}"
+                        ),
+                    ));
+                }
+                None => {
+                    keys.insert(key, (Location::at(path, *pos), name));
+                }
+            }
+        }
+    }
+}
+
+/// Where a mapping sits, for messages.
+#[derive(Clone, Copy)]
+enum Scope {
+    Top,
+    Metadata,
+    Spec,
+}
+
+impl Scope {
+    fn phrase(self) -> &'static str {
+        match self {
+            Scope::Top => "at top level",
+            Scope::Metadata => "in metadata",
+            Scope::Spec => "in spec",
+        }
+    }
+
+    /// The dotted path of a field in this scope.
+    fn field(self, name: &str) -> String {
+        match self {
+            Scope::Top => name.to_string(),
+            Scope::Metadata => format!("metadata.{name}"),
+            Scope::Spec => format!("spec.{name}"),
+        }
+    }
+}
+
+/// A known field found in a mapping: its key's position and its value.
+struct Field<'n> {
+    key_pos: Pos,
+    value: &'n Node,
+}
+
+struct Checker<'p> {
+    path: &'p Path,
+    errors: Vec<ManifestError>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, pos: Pos, message: impl Into<String>) {
+        self.errors
+            .push(ManifestError::new(self.path, pos, message.into()));
+    }
+
+    fn document(&mut self, root: &Node, start: Pos) -> Checked {
+        let errors_before = self.errors.len();
+        let mut checked = Checked::default();
+        let Node::Map(entries) = root else {
+            self.error(
+                start,
+                format!("document must be a mapping, found {}", root.describe()),
+            );
+            return checked;
+        };
+        let top = self.fields(entries, TOP_FIELDS, Scope::Top);
+
+        match top.get("apiVersion") {
+            Some(f) => self.exact(f, Scope::Top.field("apiVersion"), API_VERSION),
+            None => self.missing(start, "apiVersion", Scope::Top),
+        }
+        match top.get("kind") {
+            Some(f) => self.exact(f, Scope::Top.field("kind"), KIND),
+            None => self.missing(start, "kind", Scope::Top),
+        }
+
+        let mut labels = Some(BTreeMap::new());
+        match top.get("metadata") {
+            None => self.missing(start, "metadata", Scope::Top),
+            Some(f) => match self.mapping(f, "metadata") {
+                None => labels = None,
+                Some((entries, metadata_pos)) => {
+                    let metadata = self.fields(entries, METADATA_FIELDS, Scope::Metadata);
+                    match metadata.get("name") {
+                        None => self.missing(metadata_pos, "name", Scope::Metadata),
+                        Some(f) => {
+                            checked.name = self
+                                .identifier(f, Scope::Metadata.field("name"))
+                                .map(|(s, pos)| (s.to_string(), pos));
+                        }
+                    }
+                    if let Some(f) = metadata.get("labels") {
+                        labels = self.labels(f);
+                    }
+                }
+            },
+        }
+
+        let (mut platform, mut version, mut approval, mut region) = (None, None, None, None);
+        match top.get("spec") {
+            None => self.missing(start, "spec", Scope::Top),
+            Some(f) => {
+                if let Some((entries, spec_pos)) = self.mapping(f, "spec") {
+                    let spec = self.fields(entries, SPEC_FIELDS, Scope::Spec);
+                    match spec.get("platformId") {
+                        None => self.missing(spec_pos, "platformId", Scope::Spec),
+                        Some(f) => platform = self.identifier(f, Scope::Spec.field("platformId")),
+                    }
+                    match spec.get("mnpVersionId") {
+                        None => self.missing(spec_pos, "mnpVersionId", Scope::Spec),
+                        Some(f) => version = self.version(f),
+                    }
+                    match spec.get("approval") {
+                        None => self.missing(spec_pos, "approval", Scope::Spec),
+                        Some(f) => approval = self.approval(f),
+                    }
+                    if let Some(f) = spec.get("region") {
+                        // An explicit null means "no region", like omitting the field.
+                        if !matches!(f.value, Node::Scalar(Scalar::Null, _)) {
+                            region = self
+                                .identifier(f, Scope::Spec.field("region"))
+                                .map(|(s, _)| s.to_string());
+                        }
+                    }
+                }
+            }
+        }
+
+        if let (Some((platform, pos)), Some(version)) = (platform, version) {
+            checked.key = Some((Key::new(platform, version), pos));
+        }
+        // Every check that fails records an error, so "no new errors" means every part is set.
+        if self.errors.len() == errors_before
+            && let (Some((name, _)), Some((key, _)), Some(approval), Some(labels)) =
+                (&checked.name, &checked.key, approval, labels)
+        {
+            checked.resource = Some(Resource {
+                name: name.clone(),
+                labels,
+                key: key.clone(),
+                approval,
+                region,
+                source: Location::at(self.path, start),
+            });
+        }
+        checked
+    }
+
+    /// The known fields of a mapping, reporting unknown, duplicate and non-scalar keys.
+    fn fields<'n>(
+        &mut self,
+        entries: &'n [(Node, Node)],
+        known: &'static [&'static str],
+        scope: Scope,
+    ) -> HashMap<&'static str, Field<'n>> {
+        let mut found: HashMap<&'static str, Field<'n>> = HashMap::new();
+        for (key, value) in entries {
+            let Node::Scalar(_, key_pos) = key else {
+                let pos = key.first_pos().or_else(|| value.first_pos());
+                let pos = pos.unwrap_or(Pos::START);
+                self.error(
+                    pos,
+                    format!(
+                        "unsupported key ({}) {}: keys must be strings",
+                        key.describe(),
+                        scope.phrase()
+                    ),
+                );
+                continue;
+            };
+            let key_pos = *key_pos;
+            let text = key.key_text().unwrap_or_default();
+            let is_string = matches!(key, Node::Scalar(Scalar::Str(_), _));
+            match known.iter().find(|k| is_string && **k == text) {
+                Some(&name) => {
+                    if let Some(first) = found.get(name) {
+                        let first = Location::at(self.path, first.key_pos);
+                        self.error(
+                            key_pos,
+                            format!(
+                                "duplicate field `{name}` {}, first defined at {first}",
+                                scope.phrase()
+                            ),
+                        );
+                    } else {
+                        found.insert(name, Field { key_pos, value });
+                    }
+                }
+                None => {
+                    let hint = match closest(&text, known) {
+                        Some(suggestion) => format!(", did you mean `{suggestion}`?"),
+                        None => format!(
+                            " (expected one of {})",
+                            known
+                                .iter()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    };
+                    self.error(
+                        key_pos,
+                        format!("unknown field `{}` {}{hint}", short(&text), scope.phrase()),
+                    );
+                }
+            }
+        }
+        found
+    }
+
+    fn missing(&mut self, pos: Pos, name: &str, scope: Scope) {
+        self.error(pos, format!("missing field `{name}` {}", scope.phrase()));
+    }
+
+    /// A field that must be a mapping; returns its entries and the position of its key.
+    fn mapping<'n>(&mut self, f: &Field<'n>, name: &str) -> Option<(&'n [(Node, Node)], Pos)> {
+        match f.value {
+            Node::Map(entries) => Some((entries, f.key_pos)),
+            other => {
+                self.error(
+                    other.pos_or(f.key_pos),
+                    format!(
+                        "invalid type for `{name}`: expected a mapping, found {}",
+                        other.describe()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A string field with exactly one allowed value (`apiVersion`, `kind`).
+    fn exact(&mut self, f: &Field<'_>, field: String, expected: &str) {
+        match f.value {
+            Node::Scalar(Scalar::Str(s), _) if s == expected => {}
+            Node::Scalar(Scalar::Str(s), pos) => self.error(
+                *pos,
+                format!(
+                    "invalid value for `{field}`: expected `{expected}`, found `{}`",
+                    short(s)
+                ),
+            ),
+            other => self.error(
+                other.pos_or(f.key_pos),
+                format!(
+                    "invalid type for `{field}`: expected `{expected}`, found {}",
+                    other.describe()
+                ),
+            ),
+        }
+    }
+
+    /// A non-empty string without surrounding whitespace (names, ids, regions).
+    fn identifier<'n>(&mut self, f: &Field<'n>, field: String) -> Option<(&'n str, Pos)> {
+        match f.value {
+            Node::Scalar(Scalar::Str(s), pos) => {
+                if s.trim().is_empty() {
+                    self.error(
+                        *pos,
+                        format!("invalid value for `{field}`: must not be empty"),
+                    );
+                    None
+                } else if s.trim() != s {
+                    self.error(
+                        *pos,
+                        format!(
+                            "invalid value for `{field}`: must not have leading or trailing \
+                             whitespace, found {}",
+                            snippet(s)
+                        ),
+                    );
+                    None
+                } else {
+                    Some((s.as_str(), *pos))
+                }
+            }
+            other => {
+                self.error(
+                    other.pos_or(f.key_pos),
+                    format!(
+                        "invalid type for `{field}`: expected a string, found {}",
+                        other.describe()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `spec.mnpVersionId`: an integer in `1..=i64::MAX`.
+    fn version(&mut self, f: &Field<'_>) -> Option<i64> {
+        const FIELD: &str = "spec.mnpVersionId";
+        match f.value {
+            Node::Scalar(Scalar::Int(v), pos) => {
+                if *v <= 0 {
+                    self.error(
+                        *pos,
+                        format!(
+                            "invalid value for `{FIELD}`: expected a positive integer, found `{v}`"
+                        ),
+                    );
+                    return None;
+                }
+                match i64::try_from(*v) {
+                    Ok(v) => Some(v),
+                    Err(_) => {
+                        self.too_big(*pos, &v.to_string());
+                        None
+                    }
+                }
+            }
+            Node::Scalar(Scalar::BigInt(v), pos) => {
+                self.too_big(*pos, &v.to_string());
+                None
+            }
+            Node::Scalar(Scalar::Str(s), pos) if s.trim().parse::<i128>().is_ok() => {
+                self.error(
+                    *pos,
+                    format!(
+                        "invalid type for `{FIELD}`: expected a positive integer, found string {} \
+                         (remove the quotes)",
+                        snippet(s)
+                    ),
+                );
+                None
+            }
+            other => {
+                self.error(
+                    other.pos_or(f.key_pos),
+                    format!(
+                        "invalid type for `{FIELD}`: expected a positive integer, found {}",
+                        other.describe()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn too_big(&mut self, pos: Pos, digits: &str) {
+        self.error(
+            pos,
+            format!(
+                "invalid value for `spec.mnpVersionId`: `{digits}` does not fit in a signed \
+                 64-bit integer"
+            ),
+        );
+    }
+
+    fn approval(&mut self, f: &Field<'_>) -> Option<Approval> {
+        const FIELD: &str = "spec.approval";
+        const EXPECTED: &str = "expected `submitted` or `cancelled`";
+        match f.value {
+            Node::Scalar(Scalar::Str(s), pos) => match s.parse() {
+                Ok(approval) => Some(approval),
+                Err(_) => {
+                    let hint = closest(s, &["submitted", "cancelled"])
+                        .map(|c| format!(", did you mean `{c}`?"))
+                        .unwrap_or_default();
+                    self.error(
+                        *pos,
+                        format!(
+                            "invalid value for `{FIELD}`: {EXPECTED}, found `{}`{hint}",
+                            short(s)
+                        ),
+                    );
+                    None
+                }
+            },
+            other => {
+                self.error(
+                    other.pos_or(f.key_pos),
+                    format!(
+                        "invalid type for `{FIELD}`: {EXPECTED}, found {}",
+                        other.describe()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `metadata.labels`: a string → string mapping; null means no labels.
+    fn labels(&mut self, f: &Field<'_>) -> Option<BTreeMap<String, String>> {
+        let entries = match f.value {
+            Node::Scalar(Scalar::Null, _) => return Some(BTreeMap::new()),
+            Node::Map(entries) => entries,
+            other => {
+                self.error(
+                    other.pos_or(f.key_pos),
+                    format!(
+                        "invalid type for `metadata.labels`: expected a mapping, found {}",
+                        other.describe()
+                    ),
+                );
+                return None;
+            }
+        };
+        let mut labels = BTreeMap::new();
+        let mut first_pos: HashMap<&str, Pos> = HashMap::new();
+        let mut ok = true;
+        for (key, value) in entries {
+            let (name, key_pos) = match key {
+                Node::Scalar(Scalar::Str(s), pos) if s.is_empty() => {
+                    self.error(
+                        *pos,
+                        "invalid label key in `metadata.labels`: must not be empty",
+                    );
+                    ok = false;
+                    continue;
+                }
+                Node::Scalar(Scalar::Str(s), pos) => (s.as_str(), *pos),
+                other => {
+                    let pos = other.first_pos().unwrap_or(f.key_pos);
+                    self.error(
+                        pos,
+                        format!(
+                            "invalid type for label key in `metadata.labels`: expected a \
+                             string, found {}",
+                            other.describe()
+                        ),
+                    );
+                    ok = false;
+                    continue;
+                }
+            };
+            if let Some(first) = first_pos.get(name) {
+                let first = Location::at(self.path, *first);
+                self.error(
+                    key_pos,
+                    format!(
+                        "duplicate label `{}` in metadata.labels, first defined at {first}",
+                        short(name)
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            first_pos.insert(name, key_pos);
+            match value {
+                Node::Scalar(Scalar::Str(v), _) => {
+                    labels.insert(name.to_string(), v.clone());
+                }
+                other => {
+                    self.error(
+                        other.pos_or(key_pos),
+                        format!(
+                            "invalid type for `metadata.labels.{}`: expected a string, found {}",
+                            short(name),
+                            other.describe()
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(labels)
+    }
+}
+
+/// The known name closest to `word`, if it is close enough to be a likely typo.
+///
+/// Compares case-insensitively with the optimal-string-alignment distance (a transposition
+/// counts as one edit) and accepts up to a third of the longer word (at least one edit).
+fn closest<'k>(word: &str, known: &[&'k str]) -> Option<&'k str> {
+    let word = word.to_lowercase();
+    let word_len = word.chars().count();
+    // Beyond this, no known name can be within a third of the length.
+    if word_len > 64 {
+        return None;
+    }
+    known
+        .iter()
+        .map(|k| {
+            let candidate = k.to_lowercase();
+            let distance = strsim::osa_distance(&word, &candidate);
+            (distance, candidate.chars().count(), *k)
+        })
+        .filter(|(d, len, _)| *d <= (word_len.max(*len) / 3).max(1))
+        .min_by_key(|(d, _, _)| *d)
+        .map(|(_, _, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_suggests_only_likely_typos() {
+        let cases = [
+            ("approvl", Some("approval")),
+            ("platformid", Some("platformId")),
+            ("mnpVersion", Some("mnpVersionId")),
+            ("regoin", Some("region")),
+            ("colour", None),
+            ("x", None),
+        ];
+        for (word, expected) in cases {
+            assert_eq!(closest(word, SPEC_FIELDS), expected, "{word}");
+        }
+    }
+}
