@@ -143,15 +143,6 @@ pub fn parse_authorization(header: &str) -> Option<ParsedAuthorization> {
     (scope.next()? == "tc3_request" && scope.next().is_none()).then_some(parsed)
 }
 
-/// Compares two signatures in time independent of where they first differ.
-pub fn signatures_equal(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,12 +325,5 @@ mod tests {
                 1_700_000_000,
             )
         );
-    }
-
-    #[test]
-    fn signatures_compare_exactly() {
-        assert!(signatures_equal("abc", "abc"));
-        assert!(!signatures_equal("abc", "abd"));
-        assert!(!signatures_equal("abc", "abcd"));
     }
 }

@@ -50,13 +50,6 @@ impl Entry {
     }
 }
 
-fn is_manifest_name(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    )
-}
-
 /// Whether a (debounced) file event can change the manifest set.
 ///
 /// Relevant: anything about an explicitly given file; under a watched directory, events about
@@ -96,7 +89,7 @@ pub(crate) fn is_relevant(
         if hidden {
             return false;
         }
-        if is_manifest_name(path) {
+        if crate::manifest::discover::is_manifest_name(path) {
             return true;
         }
         if !structural {
