@@ -47,6 +47,33 @@ pub struct ApplyReport {
     /// Why the run stopped early (auth failure, shutdown), if it did.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stopped: Option<String>,
+    /// What needs a person (the plan's attention items: a rejection with the reviewer's note,
+    /// an approved version declared cancelled, an unknown status). They do not change the exit
+    /// status.
+    #[serde(default)]
+    pub attention: Vec<AttentionItem>,
+}
+
+/// One version that needs a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttentionItem {
+    pub key: Key,
+    pub name: String,
+    pub message: String,
+}
+
+/// The attention items of a plan.
+pub fn attention_of(plan: &Plan) -> Vec<AttentionItem> {
+    plan.resources
+        .iter()
+        .filter_map(|r| {
+            r.attention.as_ref().map(|message| AttentionItem {
+                key: r.key.clone(),
+                name: r.name.clone(),
+                message: message.clone(),
+            })
+        })
+        .collect()
 }
 
 impl ApplyReport {
@@ -289,6 +316,7 @@ pub async fn apply(
         results,
         summary,
         stopped,
+        attention: attention_of(plan),
     })
 }
 

@@ -217,10 +217,29 @@ pub fn result_line(r: &ActionResult) -> String {
     line
 }
 
-/// The apply summary line, e.g. `Apply: 2 submitted, 1 failed.`
+/// One line per attention item, as the plan shows them: `  ! attention KEY NAME  (message)`.
+pub fn attention_lines(report: &ApplyReport) -> String {
+    let mut out = String::new();
+    for item in &report.attention {
+        let _ = writeln!(
+            out,
+            "  ! attention {} {}  ({})",
+            clip(&item.key.to_string(), MAX_CELL),
+            clip(&item.name, MAX_CELL),
+            clip(&item.message, MAX_CELL * 4)
+        );
+    }
+    out
+}
+
+/// The apply summary line, e.g. `Apply: 2 submitted, 1 failed.`, with the attention count.
 pub fn apply_summary_line(report: &ApplyReport) -> String {
+    let attention = match report.attention.len() {
+        0 => String::new(),
+        n => format!(" {n} need attention."),
+    };
     if report.results.is_empty() {
-        return "Apply: no changes.".to_string();
+        return format!("Apply: no changes.{attention}");
     }
     let parts: Vec<String> = Outcome::ALL
         .iter()
@@ -230,6 +249,7 @@ pub fn apply_summary_line(report: &ApplyReport) -> String {
     if let Some(stopped) = &report.stopped {
         let _ = write!(line, " Stopped early: {}.", clip(stopped, MAX_CELL * 4));
     }
+    line.push_str(&attention);
     line
 }
 

@@ -148,7 +148,10 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
     let report = applied.report;
     match args.format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        OutputFormat::Text => println!("{}", report::apply_summary_line(&report)),
+        OutputFormat::Text => {
+            print!("{}", report::attention_lines(&report));
+            println!("{}", report::apply_summary_line(&report));
+        }
     }
     Ok(if report.converged() {
         ExitCode::SUCCESS

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::apply::{ActionResult, ApplyOptions, ApplyReport, RunInfo, apply};
 use crate::manifest::{Desired, Key, Selector};
-use crate::observe::Observation;
+use crate::observe::{Observation, Observed};
 use crate::plan::{DEFAULT_PRUNE_LIMIT, Plan, PlanOptions, PruneCandidate, plan, prune_refusal};
 use crate::record::{RecordError, Records, State};
 use crate::tcmpp::{ApiError, Class, Client};
@@ -174,8 +174,8 @@ pub struct Applied {
     pub report: ApplyReport,
 }
 
-/// The versions `--prune` may cancel: submitted by mnpsync per the records, matching the
-/// selector, and declared by no manifest of the whole set.
+/// The versions `--prune` may cancel: submitted by mnpsync per the records (its own approval,
+/// not approved), matching the selector, and declared by no manifest of the whole set.
 pub(crate) fn prune_candidates(
     all: &Desired,
     state: &State,
@@ -186,6 +186,8 @@ pub(crate) fn prune_candidates(
         .iter()
         .filter(|(key, entry)| {
             entry.submitted_by_mnpsync
+                // An approved version with no manifest is simply done.
+                && entry.observed != Observed::Approved
                 && !all.resources.contains_key(*key)
                 && selector.matches(&entry.labels)
         })

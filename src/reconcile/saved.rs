@@ -19,7 +19,7 @@ pub enum SavedApplied {
 /// Checks `saved` against the manifests (`all`), the records and the platforms' live state,
 /// then executes exactly its actions.
 ///
-/// In order: a plan this state directory applied already does nothing; a file whose actions
+/// In order: a plan this state directory applied already (every action converged) does nothing; a file whose actions
 /// are not what its recorded inputs give, or that prunes a version the records do not show as
 /// mnpsync's, is refused as tampered; a plan whose manifests or default region changed is
 /// refused; then every planned version's platform is listed (always: a plan saved without a
@@ -77,7 +77,11 @@ pub async fn apply_saved(
         prune: saved.prune_candidates,
     };
     let applied = execute(exec, planned, all).await?;
-    exec.records.mark_plan_applied(id);
-    exec.records.flush().await?;
+    // Applied only when every action converged: a plan with a blocked, failed or withdrawn
+    // action can be applied again (its converged actions then make it stale: plan again).
+    if applied.report.converged() {
+        exec.records.mark_plan_applied(id);
+        exec.records.flush().await?;
+    }
     Ok(SavedApplied::Applied(Box::new(applied)))
 }

@@ -58,6 +58,7 @@ struct MetricsInner {
     latency: Family<ApiActionLabel, Histogram, fn() -> Histogram>,
     manifests_valid: Gauge,
     manifest_errors: Gauge,
+    attention: Gauge,
     versions: Family<StatusLabel, Gauge>,
     oldest_processing: Gauge<f64, AtomicU64>,
     last_success: Gauge<f64, AtomicU64>,
@@ -70,7 +71,7 @@ struct MetricsInner {
 /// Names: `mnpsync_reconciles_total{result}`, `mnpsync_actions_total{action,outcome}`,
 /// `mnpsync_api_requests_total{action,code}` (`code="ok"` on success),
 /// `mnpsync_api_request_duration_seconds{action}`, `mnpsync_manifests_valid`,
-/// `mnpsync_manifest_errors`, `mnpsync_versions{status}`,
+/// `mnpsync_manifest_errors`, `mnpsync_attention_items`, `mnpsync_versions{status}`,
 /// `mnpsync_oldest_processing_approval_age_seconds` (since mnpsync submitted it or first saw it
 /// processing), `mnpsync_last_success_timestamp_seconds`, `mnpsync_consecutive_failures`,
 /// `mnpsync_git_pulls_total{result}`.
@@ -133,6 +134,12 @@ impl Metrics {
             "Validation errors in the manifest set",
             manifest_errors.clone(),
         );
+        let attention = Gauge::default();
+        registry.register(
+            "attention_items",
+            "Versions that need a person (rejected, approved but declared cancelled, unknown status)",
+            attention.clone(),
+        );
         let versions = Family::<StatusLabel, Gauge>::default();
         registry.register(
             "versions",
@@ -174,6 +181,7 @@ impl Metrics {
                 latency,
                 manifests_valid,
                 manifest_errors,
+                attention,
                 versions,
                 oldest_processing,
                 last_success,
@@ -264,6 +272,10 @@ impl Metrics {
                 .set(counts.get(&status).copied().unwrap_or(0));
         }
         self.inner.oldest_processing.set(oldest_processing_secs);
+    }
+
+    pub(super) fn attention(&self, items: usize) {
+        self.inner.attention.set(items as i64);
     }
 
     pub(super) fn failures(&self, failures: u32) {

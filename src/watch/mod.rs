@@ -229,6 +229,7 @@ pub async fn run(
         last_errors: None,
         applied_digest: None,
         finished_once: false,
+        attention: BTreeMap::new(),
     };
     watch.run_loop(&mut events).await;
     drop(watch);
@@ -264,6 +265,8 @@ struct Watch<'a> {
     applied_digest: Option<String>,
     /// Whether any reconcile finished (until then, every refresh lists every platform).
     finished_once: bool,
+    /// The attention items last logged, so each is logged once per change.
+    attention: BTreeMap<manifest::Key, String>,
 }
 
 impl Watch<'_> {
@@ -461,6 +464,7 @@ impl Watch<'_> {
             }
         };
         self.observe_versions(&applied.plan);
+        self.report_attention(&applied.report.attention);
         let report = applied.report;
         tracing::info!(%trigger, run_id = %report.run_id, "{}", report::apply_summary_line(&report));
         if shutdown.is_cancelled() {
@@ -504,6 +508,27 @@ impl Watch<'_> {
         } else {
             Reconciled::Converged { actions }
         }
+    }
+
+    /// Logs each attention item once per change (a new item, or a new message for it) and
+    /// exports the count.
+    fn report_attention(&mut self, items: &[crate::apply::AttentionItem]) {
+        let now: BTreeMap<manifest::Key, String> = items
+            .iter()
+            .map(|i| (i.key.clone(), i.message.clone()))
+            .collect();
+        for item in items {
+            if self.attention.get(&item.key) != Some(&item.message) {
+                tracing::warn!(
+                    "attention: {} {}: {}",
+                    crate::text::clip(&item.key.to_string(), crate::text::MAX_CELL),
+                    crate::text::clip(&item.name, crate::text::MAX_CELL),
+                    crate::text::clip(&item.message, crate::text::MAX_CELL * 4)
+                );
+            }
+        }
+        self.metrics.attention(now.len());
+        self.attention = now;
     }
 
     /// Registers the watched paths again (a swapped symlink, a recreated directory). Recursive

@@ -373,6 +373,7 @@ mod tests {
             results,
             summary: BTreeMap::new(),
             stopped: stopped.map(str::to_string),
+            attention: Vec::new(),
         }
     }
 

@@ -1005,6 +1005,7 @@ async fn json_formats_of_plan_and_apply_match_the_contract() {
                 "attempts": 1,
             }],
             "summary": {"submitted": 1},
+            "attention": [],
         }),
         &[],
     );
