@@ -210,13 +210,32 @@ pub fn observe_records(
         .collect()
 }
 
-/// The approval a submit created, by the claim rule: the newest number `seen` shows that the
-/// `baseline` (noted before the submit was sent) did not.
+/// The approval a submit created, by the claim rule: the oldest number `seen` shows that the
+/// `baseline` (noted before the submit was sent) did not. The oldest, because the platform holds
+/// one pending request per mini program: anything newer was made after the submit's own
+/// approval left processing (a person resubmitting after a rejection).
 pub fn claimed(baseline: &[String], seen: &Observation) -> Option<String> {
     seen.approvals
         .iter()
+        .rev()
         .find(|no| !baseline.contains(no))
         .cloned()
+}
+
+/// Whether the newest approval `seen` shows for a version is mnpsync's, given the approval it
+/// owns and an open claim's baseline. Unknowable cases (no numbers listed, no ownership
+/// recorded by an older mnpsync) count as mnpsync's, as before ownership was per approval.
+pub fn owns_latest(owned: Option<&str>, baseline: Option<&[String]>, seen: &Observation) -> bool {
+    let Some(latest) = seen.latest_approval() else {
+        return true;
+    };
+    let ours = owned
+        .map(str::to_string)
+        .or_else(|| baseline.and_then(|b| claimed(b, seen)));
+    match ours {
+        Some(ours) => ours == latest,
+        None => baseline.is_none(),
+    }
 }
 
 /// The outcome of an "already" answer, once a listing of the platform taken after the call is
@@ -350,7 +369,15 @@ mod tests {
             mnp_id: None,
             ..Observation::default()
         };
-        assert_eq!(claimed(&["n1".into()], &seen), Some("n3".into()));
+        // The oldest new number is the submit's own; a newer one is a person's resubmit.
+        assert_eq!(claimed(&["n1".into()], &seen), Some("n2".into()));
+        assert!(!owns_latest(None, Some(&["n1".to_string()]), &seen));
+        assert!(owns_latest(Some("n3"), None, &seen));
+        assert!(!owns_latest(Some("n2"), None, &seen));
+        assert!(
+            owns_latest(None, None, &seen),
+            "no ownership recorded: as before"
+        );
         assert_eq!(
             claimed(&["n1".into(), "n2".into(), "n3".into()], &seen),
             None

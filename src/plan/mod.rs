@@ -23,6 +23,12 @@ pub struct PruneCandidate {
     pub key: Key,
     pub name: String,
     pub region: Option<String>,
+    /// The approval mnpsync owns for it, per the records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_approval: Option<String>,
+    /// An open claim's baseline, per the records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_baseline: Option<Vec<String>>,
 }
 
 /// Switches of the planner.
@@ -462,16 +468,22 @@ mod tests {
                 key: Key::new("P", 1),
                 name: "p1".into(),
                 region: None,
+                owned_approval: None,
+                claim_baseline: None,
             },
             PruneCandidate {
                 key: Key::new("P", 2),
                 name: "p2".into(),
                 region: None,
+                owned_approval: None,
+                claim_baseline: None,
             },
             PruneCandidate {
                 key: Key::new("P", 3),
                 name: "p3".into(),
                 region: None,
+                owned_approval: None,
+                claim_baseline: None,
             },
         ];
         let p = plan(
@@ -711,7 +723,7 @@ mod tests {
             let observed: BTreeMap<Key, Observed> =
                 (1..40).map(|v| (Key::new("P", v), obs[v as usize])).collect();
             let prune: Vec<PruneCandidate> = (1..40)
-                .map(|v| PruneCandidate { key: Key::new("P", v), name: String::new(), region: None })
+                .map(|v| PruneCandidate { key: Key::new("P", v), name: String::new(), region: None, owned_approval: None, claim_baseline: None })
                 .collect();
             let p = plan(&d, &lift(&observed), &prune, &PlanOptions { resubmit_rejected: resubmit }, true, None);
             for r in p.actions() {

@@ -319,6 +319,8 @@ mod tests {
             key: Key::new("OTHER", 9),
             name: "x".into(),
             region: None,
+            owned_approval: None,
+            claim_baseline: None,
         });
         let why = s.tampering(&all, &[], "ap-guangzhou").unwrap();
         assert_eq!(

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::apply::{ActionResult, ApplyOptions, ApplyReport, RunInfo, apply};
 use crate::manifest::{Desired, Key, Selector};
-use crate::observe::{Observation, Observed};
+use crate::observe::{Observation, Observed, owns_latest};
 use crate::plan::{DEFAULT_PRUNE_LIMIT, Plan, PlanOptions, PruneCandidate, plan, prune_refusal};
 use crate::record::{RecordError, Records, State};
 use crate::tcmpp::{ApiError, Class, Client};
@@ -195,6 +195,8 @@ pub(crate) fn prune_candidates(
             key: key.clone(),
             name: entry.name.clone(),
             region: entry.region.clone(),
+            owned_approval: entry.owned_approval.clone(),
+            claim_baseline: entry.pending_claim.clone(),
         })
         .collect()
 }
@@ -275,6 +277,18 @@ pub async fn make_plan(
             },
         }
     }
+    // Ownership is per approval: a newer approval that mnpsync did not create (a person's
+    // resubmit) is someone else's, and is never pruned.
+    let mut prune = prune;
+    prune.retain(|c| {
+        observed.get(&c.key).is_none_or(|seen| {
+            owns_latest(
+                c.owned_approval.as_deref(),
+                c.claim_baseline.as_deref(),
+                seen,
+            )
+        })
+    });
     let plan = plan(
         &desired,
         &observed,

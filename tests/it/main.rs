@@ -7,6 +7,7 @@ mod util;
 
 mod client_sim;
 mod client_wire;
+mod convergence;
 mod durability;
 mod e2e;
 mod gitflow;

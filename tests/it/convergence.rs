@@ -1,0 +1,160 @@
+//! Convergence a release team can trust: saved plans that only count when they converged,
+//! ownership per approval, and apply showing what needs a person. Reviewers and console users act
+//! through the simulator (`ProcessMNPApproval`, `CreateMNPApproval`) between runs.
+
+use mnpsync::tcmpp::model::{ApplyAction, CreateMnpApprovalRequest};
+use serde_json::Value;
+
+use crate::util::{Env, PLATFORM, create, describe, manifest_doc};
+
+const ONE_MINI_PROGRAM: &str = include_str!("../fixtures/e2e/one-mini-program.yaml");
+
+/// A person's `CreateMNPApproval` in the console.
+async fn console(env: &Env, action: ApplyAction, version: i64) {
+    env.client()
+        .create_mnp_approval(
+            &CreateMnpApprovalRequest {
+                mnp_version_id: version,
+                apply_action: action,
+                platform_id: PLATFORM.to_string(),
+            },
+            None,
+        )
+        .await
+        .expect("the console call succeeds");
+}
+
+fn cancels(plan: &Value) -> Vec<i64> {
+    plan["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "cancel")
+        .map(|r| r["mnp_version_id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_saved_plan_is_not_remembered_and_a_new_plan_applies_once_cleared() {
+    // Version 10 of the mini program is pending (someone else's); 11 is declared submitted.
+    let env = Env::with_fixture(ONE_MINI_PROGRAM).await;
+    env.manifest(
+        "app.yaml",
+        &manifest_doc("app-11", PLATFORM, 11, "submitted"),
+    );
+    let out = env.path().join("plan.json");
+    let out = out.to_str().unwrap();
+    env.run(&["plan", "--out", out]).await.assert_code(0);
+    env.run(&["apply", "--plan", out]).await.assert_code(1);
+    assert_eq!(
+        env.journal().last().unwrap().outcome,
+        Some(mnpsync::record::Outcome::Blocked)
+    );
+
+    // The blocker clears in the console; a fresh plan of the same content applies.
+    console(&env, ApplyAction::Cancel, 10).await;
+    env.run(&["plan", "--out", out]).await.assert_code(0);
+    env.clear_calls();
+    let run = env.run(&["apply", "--plan", out]).await;
+    run.assert_code(0);
+    assert!(!run.stderr.contains("already applied"), "{run:?}");
+    assert_eq!(
+        env.seen(),
+        vec![describe(PLATFORM), create("submit", PLATFORM, 11)]
+    );
+    // Now it converged: the same file again does nothing.
+    env.clear_calls();
+    let again = env.run(&["apply", "--plan", out]).await;
+    again.assert_code(0);
+    assert!(again.stderr.contains("already applied"), "{again:?}");
+    assert!(env.calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_never_cancels_the_approval_a_person_made_after_a_rejection() {
+    let env = Env::new().await;
+    env.manifest("a.yaml", &manifest_doc("app-5", PLATFORM, 5, "submitted"));
+    env.manifest("b.yaml", &manifest_doc("app-6", PLATFORM, 6, "submitted"));
+    env.run(&["apply"]).await.assert_code(0);
+    // The reviewer rejects mnpsync's approval of 5; a person resubmits 5 in the console.
+    env.sim().process_version(PLATFORM, 5, false).unwrap();
+    console(&env, ApplyAction::Submit, 5).await;
+    // 5 and 6 leave the manifests; prune may cancel only 6, mnpsync's own pending approval.
+    env.remove_manifest("a.yaml");
+    env.manifest("c.yaml", &manifest_doc("app-7", PLATFORM, 7, "submitted"));
+    env.remove_manifest("b.yaml");
+    let plan = env
+        .run(&["plan", "--prune", "--format", "json"])
+        .await
+        .expect(0, "plan --prune")
+        .json();
+    assert_eq!(cancels(&plan), vec![6], "{plan}");
+    let run = env.run(&["apply", "--prune"]).await;
+    run.assert_code(0);
+    let writes: Vec<String> = env
+        .seen()
+        .into_iter()
+        .filter(|c| c.starts_with("CreateMNPApproval cancel"))
+        .collect();
+    assert_eq!(writes, vec![create("cancel", PLATFORM, 6)]);
+    // The person's approval of 5 is still pending.
+    let five: Vec<_> = env
+        .sim()
+        .approvals()
+        .into_iter()
+        .filter(|a| a.record.mnp_version_id == Some(5))
+        .map(|a| a.record.approval_status)
+        .collect();
+    assert_eq!(
+        five,
+        vec![Some(2), Some(1)],
+        "rejected, then the person's pending one"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_shows_a_rejection_with_the_reviewers_words_and_still_exits_0() {
+    let env = Env::new().await;
+    env.manifest("a.yaml", &manifest_doc("app-3", PLATFORM, 3, "submitted"));
+    env.run(&["apply"]).await.assert_code(0);
+    env.sim().process_version(PLATFORM, 3, false).unwrap();
+    let run = env.run(&["apply"]).await;
+    run.assert_code(0);
+    let lines = run.stdout_lines();
+    assert!(
+        lines.iter().any(|l| l
+            .starts_with(&format!("  ! attention {PLATFORM}/3 app-3  (rejected by "))
+            && l.ends_with("; upload a new version, or pass --resubmit-rejected)")),
+        "{run:?}"
+    );
+    assert_eq!(lines.last(), Some(&"Apply: no changes. 1 need attention."));
+    let json = env.run(&["apply", "--format", "json"]).await;
+    json.assert_code(0);
+    let report = json.json();
+    assert_eq!(report["attention"][0]["key"], format!("{PLATFORM}/3"));
+    assert!(
+        report["attention"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("rejected by "),
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_version_without_a_manifest_is_simply_done() {
+    let env = Env::new().await;
+    env.manifest("a.yaml", &manifest_doc("app-8", PLATFORM, 8, "submitted"));
+    env.manifest("b.yaml", &manifest_doc("app-9", PLATFORM, 9, "submitted"));
+    env.run(&["apply"]).await.assert_code(0);
+    env.sim().process_version(PLATFORM, 8, true).unwrap();
+    env.run(&["apply"]).await.assert_code(0);
+    env.remove_manifest("a.yaml");
+    let plan = env.run(&["plan", "--prune"]).await;
+    plan.assert_code(0);
+    assert!(
+        !plan.stdout.contains("app-8"),
+        "no longer a prune candidate: {plan:?}"
+    );
+    assert!(plan.stdout.contains("No changes."), "{plan:?}");
+}
