@@ -23,6 +23,10 @@ pub struct WatchArgs {
     /// Refresh and reconcile this often (±10% jitter) to correct drift, e.g. 60s, 5m.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub interval: Duration,
+    /// List every platform with managed versions at least this often, even when the records say
+    /// all its versions are final (drift made in the console), e.g. 10m.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub full_resync: Duration,
     /// Quiet time after a file change before reacting, e.g. 250ms.
     #[arg(long, default_value = "250ms", value_parser = parse_duration)]
     pub debounce: Duration,
@@ -64,6 +68,7 @@ pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> 
             concurrency: global.concurrency as usize,
         },
         records: global.records_config(),
+        full_resync: args.full_resync,
         ..WatchOptions::new(paths_or_default(&args.paths))
     };
     let shutdown = shutdown_on_signals();

@@ -19,7 +19,7 @@
 mod refresh;
 mod saved;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tokio_util::sync::CancellationToken;
 
@@ -70,6 +70,9 @@ pub struct Request {
     pub options: PlanOptions,
     /// The manifests' commit, for the plan and the journal.
     pub commit: Option<String>,
+    /// Platforms listed under [`Refresh::Live`] whatever the records say (those a manifest
+    /// change touched).
+    pub touched: BTreeSet<String>,
 }
 
 impl Default for Request {
@@ -82,6 +85,7 @@ impl Default for Request {
             selector: Selector::default(),
             options: PlanOptions::default(),
             commit: None,
+            touched: BTreeSet::new(),
         }
     }
 }
@@ -241,7 +245,15 @@ pub async fn make_plan(
     let to_refresh = match (request.refresh, client) {
         (Refresh::Off, _) | (_, None) => None,
         (Refresh::All, Some(client)) => Some((client, keys)),
-        (Refresh::Live, Some(client)) => Some((client, keys_to_refresh(&keys, &observed))),
+        (Refresh::Live, Some(client)) => {
+            let mut live = keys_to_refresh(&keys, &observed);
+            live.extend(
+                keys.iter()
+                    .filter(|(k, _)| request.touched.contains(&k.platform_id))
+                    .map(|(k, r)| (k.clone(), r.clone())),
+            );
+            Some((client, live))
+        }
     };
     let mut refreshed = to_refresh.is_some();
     if let Some((client, keys)) = to_refresh

@@ -23,7 +23,7 @@ mod health;
 mod metrics;
 mod schedule;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -65,6 +65,8 @@ pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
 pub const INTERVAL_JITTER: f64 = 0.1;
 /// First wait before retrying a failed reconcile; doubles per failure up to the interval.
 pub const RETRY_BASE: Duration = Duration::from_secs(1);
+/// Default `--full-resync`: every platform with managed versions is listed at least this often.
+pub const DEFAULT_FULL_RESYNC: Duration = Duration::from_secs(600);
 /// How long calls in flight may take to finish after a shutdown request.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -94,6 +96,10 @@ pub struct WatchOptions {
     pub apply: ApplyOptions,
     /// How the journal is kept (rotation).
     pub records: RecordsConfig,
+    /// Interval reconciles list only platforms with a version in flight per the records; every
+    /// platform with managed versions is listed at least this often (drift from the console:
+    /// a rejected or approved version resubmitted or cancelled by a person).
+    pub full_resync: Duration,
 }
 
 impl WatchOptions {
@@ -111,6 +117,7 @@ impl WatchOptions {
             health_addr: None,
             apply: ApplyOptions::default(),
             records: RecordsConfig::default(),
+            full_resync: DEFAULT_FULL_RESYNC,
         }
     }
 
@@ -230,6 +237,8 @@ pub async fn run(
         applied_digest: None,
         finished_once: false,
         attention: BTreeMap::new(),
+        last_full: None,
+        reconciled: None,
     };
     watch.run_loop(&mut events).await;
     drop(watch);
@@ -267,6 +276,10 @@ struct Watch<'a> {
     finished_once: bool,
     /// The attention items last logged, so each is logged once per change.
     attention: BTreeMap<manifest::Key, String>,
+    /// When every platform was last listed.
+    last_full: Option<Instant>,
+    /// The manifest set of the last finished reconcile (to find the platforms a change touches).
+    reconciled: Option<Desired>,
 }
 
 impl Watch<'_> {
@@ -421,18 +434,25 @@ impl Watch<'_> {
             };
         }
         tracing::info!(%trigger, "reconciling");
+        // The first reconcile and one every --full-resync list every platform; between them, a
+        // manifest change lists the platforms it touches.
+        let full = !self.finished_once
+            || self
+                .last_full
+                .is_none_or(|at| at.elapsed() >= self.options.full_resync);
+        let touched = match &self.reconciled {
+            Some(before) => touched_platforms(before, &desired),
+            None => BTreeSet::new(),
+        };
         let request = Request {
-            refresh: if self.finished_once {
-                Refresh::Live
-            } else {
-                Refresh::All
-            },
+            refresh: if full { Refresh::All } else { Refresh::Live },
             on_refresh_failure: OnRefreshFailure::Fail,
             prune: self.options.prune,
             prune_limit: self.options.prune_limit,
             selector: self.options.selector.clone(),
             options: self.options.plan,
             commit,
+            touched,
         };
         let hooks = Hooks {
             metrics: &self.metrics,
@@ -495,6 +515,10 @@ impl Watch<'_> {
         }
         self.applied_digest = Some(desired.digest.clone());
         self.finished_once = true;
+        if full {
+            self.last_full = Some(Instant::now());
+        }
+        self.reconciled = Some(desired);
         let unconverged = report
             .results
             .iter()
@@ -675,6 +699,25 @@ impl Watch<'_> {
             }
         }
     }
+}
+
+/// The platforms of the versions a manifest change added, removed or changed.
+fn touched_platforms(before: &Desired, after: &Desired) -> BTreeSet<String> {
+    let mut touched = BTreeSet::new();
+    for (key, r) in &after.resources {
+        let same = before.resources.get(key).is_some_and(|b| {
+            b.approval == r.approval && b.region == r.region && b.labels == r.labels
+        });
+        if !same {
+            touched.insert(key.platform_id.clone());
+        }
+    }
+    for key in before.resources.keys() {
+        if !after.resources.contains_key(key) {
+            touched.insert(key.platform_id.clone());
+        }
+    }
+    touched
 }
 
 /// The watch's hooks into a reconcile: logs and metrics.

@@ -456,6 +456,94 @@ async fn starting_with_a_broken_set_makes_no_call_until_it_is_fixed() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_full_resync_sees_a_rejected_version_resubmitted_in_the_console() {
+    let setup = Setup::new(SimConfig::default()).await;
+    setup.write("app.yaml", &manifest("app-410", 410, "submitted"));
+    setup.write("other.yaml", &manifest("app-411", 411, "submitted"));
+    let watch = setup.watch(&["--full-resync", "3s"]).await;
+    let sim = setup.sim();
+    watch
+        .until("the start reconcile submits both", || {
+            let done = creates(sim).len() == 2;
+            async move { done }
+        })
+        .await;
+    // The reviewer rejects both; the team declares 410 cancelled; a person resubmits it.
+    sim.process_version(PLATFORM, 410, false).unwrap();
+    sim.process_version(PLATFORM, 411, false).unwrap();
+    let listed = listings(sim);
+    watch
+        .until("an interval reconcile sees the rejections", || {
+            let done = listings(sim) > listed;
+            async move { done }
+        })
+        .await;
+    setup.write("app.yaml", &manifest("app-410", 410, "cancelled"));
+    let client = client_for(&setup.sim.url, sim.config());
+    client
+        .create_mnp_approval(
+            &CreateMnpApprovalRequest {
+                mnp_version_id: 410,
+                apply_action: ApplyAction::Submit,
+                platform_id: PLATFORM.to_string(),
+            },
+            None,
+        )
+        .await
+        .expect("the person's resubmit");
+    // Every version is final per the records, so interval reconciles skip the platform; the
+    // manifest edit or the full resync lists it, and the declared cancel is made.
+    watch
+        .until("the resubmitted 410 is cancelled", || {
+            let done = creates(sim).contains(&(410, "cancel".to_string(), None));
+            async move { done }
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_resync_lists_platforms_whose_versions_are_all_final() {
+    // 420 was rejected before mnpsync started and is declared cancelled: nothing to do, and the
+    // records call it final, so interval reconciles do not list its platform.
+    let fixture = format!(
+        "platforms:\n  - id: {PLATFORM}\n    approvals:\n      - {{version: 420, status: rejected}}\n"
+    );
+    let setup = Setup::new(SimConfig {
+        fixture: Some(mnpsync::sim::Fixture::from_yaml(&fixture).unwrap()),
+        ..SimConfig::default()
+    })
+    .await;
+    setup.write("app.yaml", &manifest("app-420", 420, "cancelled"));
+    let watch = setup.watch(&["--full-resync", "2s"]).await;
+    let sim = setup.sim();
+    watch
+        .until("the start reconcile lists the platform", || {
+            let done = listings(sim) >= 1;
+            async move { done }
+        })
+        .await;
+    // A person resubmits 420 in the console; no manifest changes.
+    let client = client_for(&setup.sim.url, sim.config());
+    client
+        .create_mnp_approval(
+            &CreateMnpApprovalRequest {
+                mnp_version_id: 420,
+                apply_action: ApplyAction::Submit,
+                platform_id: PLATFORM.to_string(),
+            },
+            None,
+        )
+        .await
+        .expect("the person's resubmit");
+    watch
+        .until("a full resync lists the platform and cancels 420", || {
+            let done = creates(sim).contains(&(420, "cancel".to_string(), None));
+            async move { done }
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn drift_is_corrected_on_the_next_interval() {
     let setup = Setup::new(SimConfig::default()).await;
     setup.write("app.yaml", &manifest("app-400", 400, "submitted"));
