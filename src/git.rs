@@ -81,7 +81,6 @@ pub async fn commit_of(paths: &[PathBuf]) -> Option<String> {
 ///
 /// # Errors
 /// `path` is not in a git work tree, or git failed.
-#[cfg(feature = "watch")]
 pub(crate) async fn top_level(path: &Path) -> Result<PathBuf, String> {
     let top = run(&dir_of(path), &["rev-parse", "--show-toplevel"]).await?;
     Ok(PathBuf::from(top.trim()))

@@ -13,6 +13,7 @@ use mnpsync::apply::{ActionResult, ApplyOptions};
 use mnpsync::plan::SavedPlan;
 use mnpsync::reconcile::{
     Applied, Executor, Planned, Progress, Refresh, Request, SavedApplied, apply_saved, reconcile,
+    roots_of,
 };
 use mnpsync::record::{Lock, Records};
 use mnpsync::report;
@@ -109,12 +110,13 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
         progress: &render,
     };
     let prune_limit = (!args.prune.force).then_some(args.prune.prune_limit);
+    let roots = roots_of(&paths).await;
     let applied: Applied = match &args.plan {
         Some(file) => {
             let bytes = std::fs::read(file)
                 .with_context(|| format!("reading the plan {}", file.display()))?;
             let saved = SavedPlan::parse(&bytes).with_context(|| file.display().to_string())?;
-            match apply_saved(&exec, &all, saved, &global.region, prune_limit).await? {
+            match apply_saved(&exec, &all, saved, &global.region, &roots, prune_limit).await? {
                 SavedApplied::AlreadyApplied => {
                     eprintln!(
                         "The plan {} was already applied; nothing to do.",
@@ -137,6 +139,7 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
                 selector: args.select.selector(),
                 options: args.select.plan_options(),
                 commit: commit_of(&paths).await,
+                roots,
                 ..Request::default()
             };
             reconcile(&exec, &all, &request).await?

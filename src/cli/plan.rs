@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use mnpsync::plan::{SavedOptions, SavedPlan};
-use mnpsync::reconcile::{Refresh, Request, make_plan};
+use mnpsync::reconcile::{Refresh, Request, make_plan, roots_of};
 use mnpsync::record::recover;
 use mnpsync::report;
 use tokio_util::sync::CancellationToken;
@@ -70,6 +70,7 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
         selector: args.select.selector(),
         options: args.select.plan_options(),
         commit: commit_of(&paths).await,
+        roots: roots_of(&paths).await,
         ..Request::default()
     };
     let planned = make_plan(

@@ -20,6 +20,7 @@ mod refresh;
 mod saved;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
@@ -73,6 +74,60 @@ pub struct Request {
     /// Platforms listed under [`Refresh::Live`] whatever the records say (those a manifest
     /// change touched).
     pub touched: BTreeSet<String>,
+    /// The manifest roots of this run ([`roots_of`]): prune only reaches versions last declared
+    /// under one of them. Empty: every version (as for a library caller that does not say).
+    pub roots: Vec<Root>,
+}
+
+/// A manifest path given to a run, and how the records name it: relative to the git work
+/// tree's top when it is in one (so another checkout, or git-sync's next worktree, agrees),
+/// else its canonical path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    pub given: PathBuf,
+    pub id: String,
+}
+
+/// The [`Root`]s of `paths`.
+pub async fn roots_of(paths: &[PathBuf]) -> Vec<Root> {
+    let mut roots = Vec::new();
+    for given in paths {
+        let canonical = std::fs::canonicalize(given).unwrap_or_else(|_| given.clone());
+        let id = match crate::git::top_level(given).await {
+            Ok(top) => {
+                let top = std::fs::canonicalize(&top).unwrap_or(top);
+                match canonical.strip_prefix(&top) {
+                    Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+                    Ok(rel) => rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    Err(_) => canonical.display().to_string(),
+                }
+            }
+            Err(_) => canonical.display().to_string(),
+        };
+        roots.push(Root {
+            given: given.clone(),
+            id,
+        });
+    }
+    roots
+}
+
+/// The root each declared version was found under (the first given path that contains its
+/// manifest).
+fn roots_by_key(all: &Desired, roots: &[Root]) -> BTreeMap<Key, String> {
+    all.resources
+        .iter()
+        .filter_map(|(key, r)| {
+            roots
+                .iter()
+                .find(|root| r.source.path.starts_with(&root.given))
+                .map(|root| (key.clone(), root.id.clone()))
+        })
+        .collect()
 }
 
 impl Default for Request {
@@ -86,6 +141,7 @@ impl Default for Request {
             options: PlanOptions::default(),
             commit: None,
             touched: BTreeSet::new(),
+            roots: Vec::new(),
         }
     }
 }
@@ -179,11 +235,13 @@ pub struct Applied {
 }
 
 /// The versions `--prune` may cancel: submitted by mnpsync per the records (its own approval,
-/// not approved), matching the selector, and declared by no manifest of the whole set.
+/// not approved), matching the selector, last declared under one of the run's roots, and
+/// declared by no manifest of the whole set.
 pub(crate) fn prune_candidates(
     all: &Desired,
     state: &State,
     selector: &Selector,
+    roots: &[Root],
 ) -> Vec<PruneCandidate> {
     state
         .entries
@@ -194,6 +252,14 @@ pub(crate) fn prune_candidates(
                 && entry.observed != Observed::Approved
                 && !all.resources.contains_key(*key)
                 && selector.matches(&entry.labels)
+                // Prune by path reaches only what was last declared under this run's paths
+                // (another team's directory is not "removed"); unknown roots (records of an
+                // older mnpsync) are in scope, as before.
+                && (roots.is_empty()
+                    || entry
+                        .root
+                        .as_ref()
+                        .is_none_or(|id| roots.iter().any(|r| &r.id == id)))
         })
         .map(|(key, entry)| PruneCandidate {
             key: key.clone(),
@@ -224,7 +290,7 @@ pub async fn make_plan(
 ) -> Result<Planned, PlanError> {
     let desired = all.select(&request.selector);
     let prune = if request.prune {
-        prune_candidates(all, state, &request.selector)
+        prune_candidates(all, state, &request.selector, &request.roots)
     } else {
         Vec::new()
     };
@@ -345,7 +411,7 @@ pub async fn reconcile(
 ) -> Result<Applied, ReconcileError> {
     let state = exec.records.snapshot();
     let planned = make_plan(Some(exec.client), all, &state, request, exec.shutdown).await?;
-    execute(exec, planned, all).await
+    execute(exec, planned, all, &request.roots).await
 }
 
 /// Records what the plan saw, then executes its actions and records every outcome.
@@ -353,10 +419,15 @@ async fn execute(
     exec: &Executor<'_>,
     planned: Planned,
     all: &Desired,
+    roots: &[Root],
 ) -> Result<Applied, ReconcileError> {
     let run = RunInfo::new(planned.plan.commit.clone());
-    exec.records
-        .observe(&planned.plan, &labels_of(all), &run.run_id)?;
+    exec.records.observe(
+        &planned.plan,
+        &labels_of(all),
+        &roots_by_key(all, roots),
+        &run.run_id,
+    )?;
     // Names, labels and regions are durable before the first call (prune reads them later).
     exec.records.flush().await?;
     exec.progress.planned(&planned);

@@ -5,7 +5,7 @@ use crate::manifest::Desired;
 use crate::plan::SavedPlan;
 
 use super::{
-    Applied, Executor, PlanError, Planned, ReconcileError, execute, prune_candidates, refresh,
+    Applied, Executor, PlanError, Planned, ReconcileError, Root, execute, prune_candidates, refresh,
 };
 
 /// How applying a saved plan ended.
@@ -36,6 +36,7 @@ pub async fn apply_saved(
     all: &Desired,
     saved: SavedPlan,
     default_region: &str,
+    roots: &[Root],
     prune_limit: Option<usize>,
 ) -> Result<SavedApplied, ReconcileError> {
     if exec.records.plan_applied(&saved.id) {
@@ -43,7 +44,7 @@ pub async fn apply_saved(
     }
     let owned = exec.records.read(|state| {
         let selector = saved.options.selector.parse().unwrap_or_default();
-        prune_candidates(all, state, &selector)
+        prune_candidates(all, state, &selector, roots)
     });
     if let Some(why) = saved.tampering(all, &owned, default_region) {
         return Err(ReconcileError::Stale(why));
@@ -76,7 +77,7 @@ pub async fn apply_saved(
         observation: saved.observation,
         prune: saved.prune_candidates,
     };
-    let applied = execute(exec, planned, all).await?;
+    let applied = execute(exec, planned, all, roots).await?;
     // Applied only when every action converged: a plan with a blocked, failed or withdrawn
     // action can be applied again (its converged actions then make it stale: plan again).
     if applied.report.converged() {

@@ -179,6 +179,7 @@ impl Records {
         &self,
         plan: &Plan,
         labels: &BTreeMap<Key, BTreeMap<String, String>>,
+        roots: &BTreeMap<Key, String>,
         run_id: &str,
     ) -> Result<(), RecordError> {
         let mut claims = Vec::new();
@@ -197,6 +198,9 @@ impl Records {
                     entry.name = r.name.clone();
                     entry.region = r.region.clone();
                     entry.labels = labels.get(&r.key).cloned().unwrap_or_default();
+                    if let Some(root) = roots.get(&r.key) {
+                        entry.root = Some(root.clone());
+                    }
                 }
                 if r.observed == Observed::Unknown || !plan.refreshed {
                     continue;

@@ -43,6 +43,9 @@ pub struct StateEntry {
     /// before it was sent. The first listing with a number outside them settles it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_claim: Option<Vec<String>>,
+    /// The manifest root the version was last declared under (`reconcile::Root::id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
 }
 
 impl StateEntry {
@@ -64,6 +67,7 @@ impl StateEntry {
             approvals: Vec::new(),
             owned_approval: None,
             pending_claim: None,
+            root: None,
         }
     }
 }
@@ -211,6 +215,7 @@ mod tests {
                 approvals: vec!["a1".into()],
                 owned_approval: Some("a1".into()),
                 pending_claim: None,
+                root: Some("manifests".into()),
             },
         );
         s.save(dir.path()).unwrap();

@@ -37,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 use crate::apply::{ActionResult, ApplyOptions};
 use crate::manifest::{self, Desired, ManifestErrors, Selector};
 use crate::plan::{Observed, Plan, PlanOptions};
+use crate::reconcile::roots_of;
 use crate::reconcile::{
     Executor, OnRefreshFailure, PlanError, Planned, Progress, ReconcileError, Refresh, Request,
     reconcile,
@@ -453,6 +454,7 @@ impl Watch<'_> {
             options: self.options.plan,
             commit,
             touched,
+            roots: roots_of(&self.options.paths).await,
         };
         let hooks = Hooks {
             metrics: &self.metrics,

@@ -158,3 +158,54 @@ async fn an_approved_version_without_a_manifest_is_simply_done() {
     );
     assert!(plan.stdout.contains("No changes."), "{plan:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_by_path_reaches_only_what_was_declared_under_that_path() {
+    // Two teams share a state directory, each applying its own directory.
+    let env = Env::new().await;
+    env.manifest(
+        "team-a/a.yaml",
+        &format!(
+            "{}---\n{}",
+            manifest_doc("a-1", PLATFORM, 1, "submitted"),
+            manifest_doc("a-2", PLATFORM, 2, "submitted")
+        ),
+    );
+    env.manifest(
+        "team-b/b.yaml",
+        &manifest_doc("b-3", PLATFORM, 3, "submitted"),
+    );
+    env.run(&["apply", "manifests/team-a"]).await.assert_code(0);
+    env.run(&["apply", "manifests/team-b"]).await.assert_code(0);
+
+    // Team A retires a-2; its prune must not reach team B's b-3.
+    env.manifest(
+        "team-a/a.yaml",
+        &manifest_doc("a-1", PLATFORM, 1, "submitted"),
+    );
+    let plan = env
+        .run(&["plan", "manifests/team-a", "--prune", "--format", "json"])
+        .await
+        .expect(0, "plan --prune for team A")
+        .json();
+    assert_eq!(cancels(&plan), vec![2], "{plan}");
+    env.clear_calls();
+    env.run(&["apply", "manifests/team-a", "--prune"])
+        .await
+        .assert_code(0);
+    let cancelled: Vec<String> = env
+        .seen()
+        .into_iter()
+        .filter(|c| c.starts_with("CreateMNPApproval cancel"))
+        .collect();
+    assert_eq!(cancelled, vec![create("cancel", PLATFORM, 2)]);
+    let state = env.state();
+    let root_of = |v: i64| {
+        state.entries[&mnpsync::manifest::Key::new(PLATFORM, v)]
+            .root
+            .clone()
+            .unwrap_or_default()
+    };
+    assert!(root_of(1).ends_with("manifests/team-a"), "{}", root_of(1));
+    assert!(root_of(3).ends_with("manifests/team-b"), "{}", root_of(3));
+}
