@@ -209,3 +209,29 @@ async fn prune_by_path_reaches_only_what_was_declared_under_that_path() {
     assert!(root_of(1).ends_with("manifests/team-a"), "{}", root_of(1));
     assert!(root_of(3).ends_with("manifests/team-b"), "{}", root_of(3));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_saved_without_a_refresh_is_still_checked_against_live_state() {
+    let env = Env::new().await;
+    env.manifest("a.yaml", &manifest_doc("app-12", PLATFORM, 12, "submitted"));
+    env.run(&["apply"]).await.assert_code(0);
+    // The team declares 12 cancelled and saves a plan from the records (endpoint "down").
+    env.manifest("a.yaml", &manifest_doc("app-12", PLATFORM, 12, "cancelled"));
+    let out = env.path().join("plan.json");
+    let out = out.to_str().unwrap();
+    env.run(&["plan", "--no-refresh", "--out", out])
+        .await
+        .assert_code(0);
+    // The reviewer approves before the plan is applied.
+    env.sim().process_version(PLATFORM, 12, true).unwrap();
+    env.clear_calls();
+    let run = env.run(&["apply", "--plan", out]).await;
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains(
+            "the plan is stale: the approval state changed since it was made (the plan was saved without a refresh, from the records)"
+        ) && run.stderr.contains("was processing and is now approved"),
+        "{run:?}"
+    );
+    assert_eq!(env.seen(), vec![describe(PLATFORM)], "listed, nothing sent");
+}
