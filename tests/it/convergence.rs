@@ -2,27 +2,12 @@
 //! ownership per approval, and apply showing what needs a person. Reviewers and console users act
 //! through the simulator (`ProcessMNPApproval`, `CreateMNPApproval`) between runs.
 
-use mnpsync::tcmpp::model::{ApplyAction, CreateMnpApprovalRequest};
+use mnpsync::tcmpp::model::ApplyAction;
 use serde_json::Value;
 
-use crate::util::{Env, PLATFORM, create, describe, manifest_doc};
+use crate::util::{Env, PLATFORM, console, create, describe, manifest_doc};
 
 const ONE_MINI_PROGRAM: &str = include_str!("../fixtures/e2e/one-mini-program.yaml");
-
-/// A person's `CreateMNPApproval` in the console.
-async fn console(env: &Env, action: ApplyAction, version: i64) {
-    env.client()
-        .create_mnp_approval(
-            &CreateMnpApprovalRequest {
-                mnp_version_id: version,
-                apply_action: action,
-                platform_id: PLATFORM.to_string(),
-            },
-            None,
-        )
-        .await
-        .expect("the console call succeeds");
-}
 
 fn cancels(plan: &Value) -> Vec<i64> {
     plan["resources"]
@@ -52,7 +37,7 @@ async fn a_blocked_saved_plan_is_not_remembered_and_a_new_plan_applies_once_clea
     );
 
     // The blocker clears in the console; a fresh plan of the same content applies.
-    console(&env, ApplyAction::Cancel, 10).await;
+    console(&env.client(), PLATFORM, ApplyAction::Cancel, 10).await;
     env.run(&["plan", "--out", out]).await.assert_code(0);
     env.clear_calls();
     let run = env.run(&["apply", "--plan", out]).await;
@@ -78,7 +63,7 @@ async fn prune_never_cancels_the_approval_a_person_made_after_a_rejection() {
     env.run(&["apply"]).await.assert_code(0);
     // The reviewer rejects mnpsync's approval of 5; a person resubmits 5 in the console.
     env.sim().process_version(PLATFORM, 5, false).unwrap();
-    console(&env, ApplyAction::Submit, 5).await;
+    console(&env.client(), PLATFORM, ApplyAction::Submit, 5).await;
     // 5 and 6 leave the manifests; prune may cancel only 6, mnpsync's own pending approval.
     env.remove_manifest("a.yaml");
     env.manifest("c.yaml", &manifest_doc("app-7", PLATFORM, 7, "submitted"));

@@ -8,17 +8,13 @@ use crate::util::{Env, PLATFORM, manifest_doc};
 /// A saved plan of one submit (version 1) and one version in place (version 2).
 async fn saved_plan(env: &Env) -> (String, Value) {
     env.manifest("a.yaml", &manifest_doc("app-1", PLATFORM, 1, "submitted"));
-    env.client()
-        .create_mnp_approval(
-            &mnpsync::tcmpp::model::CreateMnpApprovalRequest {
-                mnp_version_id: 2,
-                apply_action: mnpsync::tcmpp::model::ApplyAction::Submit,
-                platform_id: PLATFORM.to_string(),
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    crate::util::console(
+        &env.client(),
+        PLATFORM,
+        mnpsync::tcmpp::model::ApplyAction::Submit,
+        2,
+    )
+    .await;
     env.manifest("b.yaml", &manifest_doc("app-2", PLATFORM, 2, "submitted"));
     let out = env.path().join("plan.json");
     env.run(&["plan", "--out", out.to_str().unwrap()])

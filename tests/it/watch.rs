@@ -10,11 +10,12 @@ use std::sync::{Arc, Mutex};
 
 use mnpsync::record::{Event, Lock, read_journal};
 use mnpsync::sim::{Sim, SimConfig, SimHandle, spawn};
-use mnpsync::tcmpp::model::{ApplyAction, CreateMnpApprovalRequest};
+use mnpsync::tcmpp::model::ApplyAction;
 use tokio_util::sync::CancellationToken;
 
 use crate::util::{
-    against_sim, apply_action, client_for, eventually, manifest_doc, mnpsync, signing_as, version,
+    against_sim, apply_action, client_for, console, eventually, manifest_doc, mnpsync, signing_as,
+    version,
 };
 
 const PLATFORM: &str = "TWATCH0000000000001";
@@ -480,17 +481,7 @@ async fn a_full_resync_sees_a_rejected_version_resubmitted_in_the_console() {
         .await;
     setup.write("app.yaml", &manifest("app-410", 410, "cancelled"));
     let client = client_for(&setup.sim.url, sim.config());
-    client
-        .create_mnp_approval(
-            &CreateMnpApprovalRequest {
-                mnp_version_id: 410,
-                apply_action: ApplyAction::Submit,
-                platform_id: PLATFORM.to_string(),
-            },
-            None,
-        )
-        .await
-        .expect("the person's resubmit");
+    console(&client, PLATFORM, ApplyAction::Submit, 410).await;
     // Every version is final per the records, so interval reconciles skip the platform; the
     // manifest edit or the full resync lists it, and the declared cancel is made.
     watch
@@ -524,17 +515,7 @@ async fn a_full_resync_lists_platforms_whose_versions_are_all_final() {
         .await;
     // A person resubmits 420 in the console; no manifest changes.
     let client = client_for(&setup.sim.url, sim.config());
-    client
-        .create_mnp_approval(
-            &CreateMnpApprovalRequest {
-                mnp_version_id: 420,
-                apply_action: ApplyAction::Submit,
-                platform_id: PLATFORM.to_string(),
-            },
-            None,
-        )
-        .await
-        .expect("the person's resubmit");
+    console(&client, PLATFORM, ApplyAction::Submit, 420).await;
     watch
         .until("a full resync lists the platform and cancels 420", || {
             let done = creates(sim).contains(&(420, "cancel".to_string(), None));
@@ -558,17 +539,7 @@ async fn drift_is_corrected_on_the_next_interval() {
 
     // Someone cancels the approval on the platform, behind mnpsync's back.
     let client = client_for(&setup.sim.url, sim.config());
-    client
-        .create_mnp_approval(
-            &CreateMnpApprovalRequest {
-                mnp_version_id: 400,
-                apply_action: ApplyAction::Cancel,
-                platform_id: PLATFORM.to_string(),
-            },
-            None,
-        )
-        .await
-        .expect("the cancel behind mnpsync's back");
+    console(&client, PLATFORM, ApplyAction::Cancel, 400).await;
 
     watch
         .until("an interval reconcile submits 400 again", || {

@@ -18,7 +18,7 @@ pub use env::Env;
 pub use manifest::{labelled_manifest_doc, manifest_doc, manifest_docs};
 pub use process::{Run, against_sim, git, mnpsync, run, signing_as};
 pub use sim::{
-    apply_action, client_for, create, create_failed, describe, sim_credentials, version,
+    apply_action, client_for, console, create, create_failed, describe, sim_credentials, version,
 };
 
 /// The platform of the simulator and end-to-end scenarios (the example manifests' platform).

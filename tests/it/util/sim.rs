@@ -2,6 +2,7 @@
 //! it received.
 
 use mnpsync::sim::{Call, SimConfig};
+use mnpsync::tcmpp::model::{ApplyAction, CreateMnpApprovalRequest};
 use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint};
 
 /// The credentials a simulator with `config` accepts.
@@ -69,4 +70,19 @@ pub fn create_failed(action: &str, platform: &str, version: i64, code: &str) -> 
 /// The line [`seen`] gives for an unfiltered `DescribeMNPApprovalList` (the refresh).
 pub fn describe(platform: &str) -> String {
     format!("DescribeMNPApprovalList {platform}")
+}
+
+/// A person's `CreateMNPApproval` in the console (not through mnpsync); panics if it fails.
+pub async fn console(client: &Client, platform: &str, action: ApplyAction, version: i64) {
+    client
+        .create_mnp_approval(
+            &CreateMnpApprovalRequest {
+                mnp_version_id: version,
+                apply_action: action,
+                platform_id: platform.to_string(),
+            },
+            None,
+        )
+        .await
+        .expect("the console call succeeds");
 }
