@@ -1,10 +1,16 @@
 //! The long-running `watch`: when to reconcile (at start, on manifest changes, every interval,
 //! retries after failures), file watching, timing, the state-directory lock, health and metrics.
 //!
-//! It makes no planning decisions and no calls of its own: every reconcile reuses
-//! [`crate::reconcile::refresh`], [`crate::plan::plan`] and [`crate::apply::apply`]. The decisions
-//! it does own are pure values — [`Schedule`] (which trigger runs next, coalescing, backoff),
-//! [`is_relevant`] (which file events matter), [`health`] — and [`run`] only carries them out.
+//! It makes no planning decisions and no calls of its own: every reconcile is the library's one
+//! pipeline, [`crate::reconcile::reconcile`], with `Refresh::Live` (or `All` at start and every
+//! `--full-resync`) and `OnRefreshFailure::Fail`. The decisions it does own are pure values —
+//! `Schedule` (which trigger runs next, coalescing, backoff), `is_relevant` (which file events
+//! matter), the health verdicts — and [`run`] only carries them out.
+//!
+//! - `schedule`: triggers, how a reconcile ended, the schedule.
+//! - `files`: which paths are watched and which events matter.
+//! - `health`: `/livez`, `/readyz`, `/healthz`, `/metrics`.
+//! - `metrics`: the Prometheus registry.
 //!
 //! # Behaviour (DESIGN.md §7)
 //!
@@ -15,7 +21,9 @@
 //! - An API outage or auth failure fails the reconcile; the next attempt follows an exponential
 //!   backoff capped at the interval. Blocked or rejected actions wait for the next interval.
 //! - Interval reconciles skip listing platforms whose versions are all in a final review state
-//!   (approved, rejected) according to the records; the first reconcile lists everything.
+//!   (approved, rejected) according to the records; the first reconcile, one every
+//!   `--full-resync`, and the platforms a manifest change touches are always listed.
+//! - Attention items are logged once per change.
 //! - On shutdown no new call starts; calls in flight get [`SHUTDOWN_GRACE`] to finish.
 
 mod files;
