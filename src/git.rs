@@ -26,7 +26,7 @@ pub(crate) fn dir_of(path: &Path) -> PathBuf {
 /// (credentials redacted) as the error.
 ///
 /// # Errors
-/// git missing, failing, or slower than [`GIT_TIMEOUT`].
+/// git missing, failing, or slower than `GIT_TIMEOUT`.
 pub async fn run(dir: &Path, args: &[&str]) -> Result<String, String> {
     let mut command = tokio::process::Command::new("git");
     command

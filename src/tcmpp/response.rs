@@ -1,5 +1,5 @@
 //! Responses: a reply body to data or [`ApiError`] ([`parse_body`]), transport failures to
-//! [`ApiError`] ([`transport_error`]) and whether one means "no server at the endpoint"
+//! [`ApiError`] (`transport_error`) and whether one means "no server at the endpoint"
 //! (`is_no_server`, what the client's circuit breaker counts), and the server's `Date` header
 //! to unix seconds ([`httpdate_to_unix`]).
 //!

@@ -191,7 +191,7 @@ impl Metrics {
         }
     }
 
-    /// An observer for [`Client::observed`] that counts requests and their latency.
+    /// An observer for [`crate::tcmpp::Client::observed`] that counts requests and their latency.
     pub fn observer(&self) -> Observer {
         let metrics = self.clone();
         Arc::new(move |event: &RequestEvent<'_>| metrics.request(event))
