@@ -10,11 +10,15 @@
 //!
 //! # Layout
 //!
-//! - this file: the public types, [`load`], [`parse_str`] and [`render_resource_yaml`];
-//! - `discover`: which files a load reads, in which order, and the digest over them;
+//! - this file: the public types, [`load`]/[`load_with`]/[`load_with_warnings`] and
+//!   [`LoadOptions`], [`parse_str`], [`render_resource_yaml`], and the limits below;
+//! - `discover`: which files a load reads (links, skipped entries and their warnings, the size
+//!   limit), in which order, and the digest over them;
 //! - `yaml`: the YAML layer, text → documents of nodes that know their positions, within
-//!   budgets (the only place that touches `serde_yaml`);
-//! - `validate`: documents → [`Resource`]s, every schema rule, duplicates, "did you mean".
+//!   budgets (the only place that touches `serde_yaml`), and the quoting of text in messages;
+//! - `validate`: documents → [`Resource`]s, every rule of a single document, "did you mean";
+//! - `across`: the rules across documents and files: names and identities declared twice, one
+//!   region per platform.
 //!
 //! # Locations
 //!
@@ -27,7 +31,36 @@
 //!   start for top-level fields;
 //! - a mapping or sequence where a scalar is expected is reported at its key, because `serde_yaml`
 //!   reveals the positions of scalars only (the `yaml` submodule explains how they are found);
-//! - a document's own location ([`Resource::source`]) is its first key.
+//! - a document's own location ([`Resource::source`]) is its first key;
+//! - problems with a whole file or link (missing, unreadable, too large, a link out of its root)
+//!   are at `1:1` of its path.
+//!
+//! # Limits
+//!
+//! Manifests come from pull requests, and `plan` runs on them in CI: they are untrusted.
+//!
+//! | what                     | limit                                                    |
+//! |--------------------------|----------------------------------------------------------|
+//! | `metadata.name`          | 253 characters ([`MAX_NAME_CHARS`])                      |
+//! | `spec.platformId`        | 64 characters ([`MAX_PLATFORM_ID_CHARS`])                |
+//! | `spec.region`            | 64 characters ([`MAX_REGION_CHARS`])                     |
+//! | a label key              | 63 characters ([`MAX_LABEL_KEY_CHARS`])                  |
+//! | a label value            | 253 characters ([`MAX_LABEL_VALUE_CHARS`])               |
+//! | one manifest file        | 4 MiB ([`MAX_FILE_BYTES`], [`LoadOptions::max_file_bytes`]) |
+//! | nesting                  | 32 levels                                                |
+//! | alias expansion          | 64 × the file's size + 4 MiB of nodes per file           |
+//!
+//! Lengths count characters, not bytes; a longer value is an error that gives its length and the
+//! limit and does not quote it. None of these strings (nor a manifest's path) may contain a
+//! character for which [`crate::text::is_unsafe`] is true (C0 and C1 controls including newline,
+//! carriage return, tab and escape; DEL; bidirectional overrides and isolates): such a value is an
+//! error naming the character as an escape (`\u{1b}`). Other texts that messages quote (unknown
+//! keys, wrong values) are clipped to 60 characters and escaped the same way, and messages about
+//! unreadable YAML quote none of the file.
+//!
+//! A platform is managed in one region: documents of one `platformId` that give different
+//! explicit `spec.region`s are an error naming both. Documents without `spec.region` take the
+//! run's default region, which the loader does not know, so they are not compared.
 //!
 //! # Hostile input
 //!
@@ -40,7 +73,13 @@
 //! - after a document that cannot be read (syntax error, unknown anchor), the rest of its file is
 //!   not read: serde_yaml cannot resume there safely;
 //! - YAML tags (`!foo`) are reported as errors; a leading byte-order mark is ignored.
+//!
+//! And any tree gives `Ok` or errors without reading outside it: a link under a root whose
+//! target resolves outside the (resolved) root is refused unless
+//! [`LoadOptions::follow_symlinks`] is set; FIFOs, sockets and devices are never opened
+//! (skipped, with a warning); files are never read beyond [`LoadOptions::max_file_bytes`].
 
+mod across;
 pub(crate) mod discover;
 mod validate;
 mod yaml;
@@ -55,7 +94,8 @@ use std::str::FromStr;
 
 use serde::de;
 
-use validate::{Checked, check_duplicates, parse_bytes, parse_text};
+use across::check_duplicates;
+use validate::{Checked, parse_bytes, parse_text};
 use yaml::Pos;
 
 /// The only supported `apiVersion`.
@@ -63,6 +103,19 @@ pub const API_VERSION: &str = "mnpsync/v1";
 
 /// The only supported `kind`.
 pub const KIND: &str = "MNPApproval";
+
+/// The longest `metadata.name`, in characters.
+pub const MAX_NAME_CHARS: usize = 253;
+/// The longest `spec.platformId`, in characters.
+pub const MAX_PLATFORM_ID_CHARS: usize = 64;
+/// The longest `spec.region`, in characters.
+pub const MAX_REGION_CHARS: usize = 64;
+/// The longest label key of `metadata.labels`, in characters.
+pub const MAX_LABEL_KEY_CHARS: usize = 63;
+/// The longest label value of `metadata.labels`, in characters.
+pub const MAX_LABEL_VALUE_CHARS: usize = 253;
+/// The default of [`LoadOptions::max_file_bytes`]: 4 MiB.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
 
 // The fields each mapping of a document may have; `validate` checks them.
 const TOP_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
@@ -198,8 +251,15 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.path.display(), self.line, self.column)
+        write!(f, "{}:{}:{}", shown(&self.path), self.line, self.column)
     }
+}
+
+/// A path as messages show it: lossy UTF-8 with unsafe characters escaped
+/// ([`crate::text::clean`]), so a file named with a newline or an escape sequence cannot forge
+/// report lines.
+pub(crate) fn shown(path: &Path) -> String {
+    crate::text::clean(&path.to_string_lossy()).into_owned()
 }
 
 /// One validated manifest document.
@@ -350,21 +410,75 @@ impl fmt::Display for Selector {
 // Loading
 // ---------------------------------------------------------------------------------------------
 
+/// How [`load_with`] reads the file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Follow links (to files or directories) whose target resolves outside the root they are
+    /// found under. Off by default: such a link is an error and nothing is read through it.
+    pub follow_symlinks: bool,
+    /// The largest manifest file read, in bytes ([`MAX_FILE_BYTES`] by default; the command
+    /// line's `--max-manifest-bytes`). A larger file is an error.
+    pub max_file_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            follow_symlinks: false,
+            max_file_bytes: MAX_FILE_BYTES,
+        }
+    }
+}
+
+/// What [`load_with_warnings`] returns: the validated set and what the loader skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Loaded {
+    pub desired: Desired,
+    /// One line per entry skipped under a root (FIFOs, sockets, devices, `*.YAML`/`*.YML`),
+    /// `path: reason`, in walk order; printable as it is (the path's control characters are
+    /// escaped).
+    pub warnings: Vec<String>,
+}
+
+/// Loads and validates every manifest under `paths` with the default [`LoadOptions`].
+///
+/// # Errors
+///
+/// As [`load_with`].
+pub fn load(paths: &[PathBuf]) -> Result<Desired, ManifestErrors> {
+    load_with(paths, &LoadOptions::default())
+}
+
 /// Loads and validates every manifest under `paths`, reporting all errors at once.
 ///
 /// Each path may be a file (always read, whatever its extension) or a directory (walked
 /// recursively for `*.yaml`/`*.yml`, skipping entries whose name starts with `.`, following
-/// links). Files are processed in sorted path order; a file reached twice through the same
-/// walked path is read once. No paths, or directories without manifests, give an empty
-/// [`Desired`].
+/// links that stay inside it — see `options`). Files are processed in sorted path order; a file
+/// reached twice through the same walked path is read once. No paths, or directories without
+/// manifests, give an empty [`Desired`]. Skipped entries are logged as warnings
+/// ([`load_with_warnings`] returns them).
 ///
 /// # Errors
 ///
-/// Every problem of every file, sorted by location: missing paths, unreadable or non-UTF-8
-/// files, YAML errors, schema violations, and names or identities declared twice.
-pub fn load(paths: &[PathBuf]) -> Result<Desired, ManifestErrors> {
+/// Every problem of every file, sorted by location: missing paths, unreadable, oversized or
+/// non-UTF-8 files, links out of their root, YAML errors, schema violations, names or identities
+/// declared twice, and a platform declared in two regions.
+pub fn load_with(paths: &[PathBuf], options: &LoadOptions) -> Result<Desired, ManifestErrors> {
+    load_with_warnings(paths, options).map(|loaded| loaded.desired)
+}
+
+/// [`load_with`], also returning the warnings about skipped entries (which it logs too).
+///
+/// # Errors
+///
+/// As [`load_with`].
+pub fn load_with_warnings(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+) -> Result<Loaded, ManifestErrors> {
     let mut errors = Vec::new();
-    let (files, digest) = discover::read(paths, &mut errors);
+    let found = discover::read(paths, options, &mut errors);
+    let files = found.files;
     let mut documents: Vec<(&Path, Vec<Checked>)> = Vec::new();
     for (path, checked, file_errors) in parse_all(&files) {
         errors.extend(file_errors);
@@ -386,10 +500,13 @@ pub fn load(paths: &[PathBuf]) -> Result<Desired, ManifestErrors> {
         .filter_map(|doc| doc.resource)
         .map(|r| (r.key.clone(), r))
         .collect();
-    Ok(Desired {
-        resources,
-        digest,
-        files: files.len(),
+    Ok(Loaded {
+        desired: Desired {
+            resources,
+            digest: found.digest,
+            files: files.len(),
+        },
+        warnings: found.warnings,
     })
 }
 

@@ -1,18 +1,22 @@
-//! Validation: documents → [`Resource`]s, every schema rule, duplicates, "did you mean".
+//! Validation: documents → [`Resource`]s, every rule of one document, "did you mean".
 //!
 //! Every rule that fails records an error at the node that is wrong (see "Locations" in the
 //! `manifest` docs) and validation goes on, so that one load reports every mistake at once.
+//! Strings that reach reports (name, platform id, region, label keys and values) are held to the
+//! limits listed there: a length, and no character [`crate::text::is_unsafe`] refuses. What each
+//! document declares is kept in [`Checked`] for the rules across documents (`across`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::yaml::{
-    Loaded, Node, Pos, Scalar, flow_nesting_too_costly, load_documents, root_positions, short,
-    snippet,
+    Loaded, Node, Pos, Scalar, char_at, flow_nesting_too_costly, load_documents, root_positions,
+    short, snippet,
 };
 use super::{
-    API_VERSION, Approval, KIND, Key, Location, METADATA_FIELDS, ManifestError, Resource,
-    SPEC_FIELDS, TOP_FIELDS,
+    API_VERSION, Approval, KIND, Key, Location, MAX_LABEL_KEY_CHARS, MAX_LABEL_VALUE_CHARS,
+    MAX_NAME_CHARS, MAX_PLATFORM_ID_CHARS, MAX_REGION_CHARS, METADATA_FIELDS, ManifestError,
+    Resource, SPEC_FIELDS, TOP_FIELDS,
 };
 
 /// Validates a file's bytes; non-UTF-8 is an error located at the first invalid byte.
@@ -50,6 +54,7 @@ pub(crate) fn parse_text(path: &Path, text: &str) -> (Vec<Checked>, Vec<Manifest
     }
     let mut checker = Checker {
         path,
+        text,
         errors: Vec::new(),
     };
     let loaded = load_documents(text);
@@ -97,50 +102,11 @@ pub(crate) fn parse_text(path: &Path, text: &str) -> (Vec<Checked>, Vec<Manifest
 pub(crate) struct Checked {
     /// Set only when the document has no errors.
     pub(crate) resource: Option<Resource>,
-    name: Option<(String, Pos)>,
-    key: Option<(Key, Pos)>,
-}
-
-/// Reports names and identities declared twice, at the second declaration, naming the first.
-pub(crate) fn check_duplicates<'a>(
-    docs: impl Iterator<Item = (&'a Path, &'a Checked)>,
-    errors: &mut Vec<ManifestError>,
-) {
-    let mut names: HashMap<&str, Location> = HashMap::new();
-    let mut keys: HashMap<&Key, (Location, Option<&str>)> = HashMap::new();
-    for (path, doc) in docs {
-        let name = doc.name.as_ref().map(|(n, _)| n.as_str());
-        if let Some((n, pos)) = &doc.name {
-            match names.get(n.as_str()) {
-                Some(first) => errors.push(ManifestError::new(
-                    path,
-                    *pos,
-                    format!("duplicate metadata.name `{n}`, first defined at {first}"),
-                )),
-                None => {
-                    names.insert(n, Location::at(path, *pos));
-                }
-            }
-        }
-        if let Some((key, pos)) = &doc.key {
-            match keys.get(key) {
-                Some((first, first_name)) => {
-                    let by = first_name.map(|n| format!(" by `{n}`")).unwrap_or_default();
-                    errors.push(ManifestError::new(
-                        path,
-                        *pos,
-                        format!(
-                            "duplicate resource `{key}` (same platformId and mnpVersionId), \
-                             first declared{by} at {first}"
-                        ),
-                    ));
-                }
-                None => {
-                    keys.insert(key, (Location::at(path, *pos), name));
-                }
-            }
-        }
-    }
+    pub(super) name: Option<(String, Pos)>,
+    pub(super) key: Option<(Key, Pos)>,
+    /// `(platformId, region, position of the region)` when both are valid and the region is
+    /// explicit.
+    pub(super) region: Option<(String, String, Pos)>,
 }
 
 /// Where a mapping sits, for messages.
@@ -178,6 +144,8 @@ struct Field<'n> {
 
 struct Checker<'p> {
     path: &'p Path,
+    /// The text being checked (without a byte-order mark): positions index into it.
+    text: &'p str,
     errors: Vec<ManifestError>,
 }
 
@@ -219,7 +187,7 @@ impl Checker<'_> {
                         None => self.missing(metadata_pos, "name", Scope::Metadata),
                         Some(f) => {
                             checked.name = self
-                                .identifier(f, Scope::Metadata.field("name"))
+                                .identifier(f, Scope::Metadata.field("name"), MAX_NAME_CHARS)
                                 .map(|(s, pos)| (s.to_string(), pos));
                         }
                     }
@@ -238,7 +206,13 @@ impl Checker<'_> {
                     let spec = self.fields(entries, SPEC_FIELDS, Scope::Spec);
                     match spec.get("platformId") {
                         None => self.missing(spec_pos, "platformId", Scope::Spec),
-                        Some(f) => platform = self.identifier(f, Scope::Spec.field("platformId")),
+                        Some(f) => {
+                            platform = self.identifier(
+                                f,
+                                Scope::Spec.field("platformId"),
+                                MAX_PLATFORM_ID_CHARS,
+                            );
+                        }
                     }
                     match spec.get("mnpVersionId") {
                         None => self.missing(spec_pos, "mnpVersionId", Scope::Spec),
@@ -251,15 +225,17 @@ impl Checker<'_> {
                     if let Some(f) = spec.get("region") {
                         // An explicit null means "no region", like omitting the field.
                         if !matches!(f.value, Node::Scalar(Scalar::Null, _)) {
-                            region = self
-                                .identifier(f, Scope::Spec.field("region"))
-                                .map(|(s, _)| s.to_string());
+                            region =
+                                self.identifier(f, Scope::Spec.field("region"), MAX_REGION_CHARS);
                         }
                     }
                 }
             }
         }
 
+        if let (Some((platform, _)), Some((region, pos))) = (platform, region) {
+            checked.region = Some((platform.to_string(), region.to_string(), pos));
+        }
         if let (Some((platform, pos)), Some(version)) = (platform, version) {
             checked.key = Some((Key::new(platform, version), pos));
         }
@@ -273,7 +249,7 @@ impl Checker<'_> {
                 labels,
                 key: key.clone(),
                 approval,
-                region,
+                region: region.map(|(r, _)| r.to_string()),
                 source: Location::at(self.path, start),
             });
         }
@@ -384,8 +360,14 @@ impl Checker<'_> {
         }
     }
 
-    /// A non-empty string without surrounding whitespace (names, ids, regions).
-    fn identifier<'n>(&mut self, f: &Field<'n>, field: String) -> Option<(&'n str, Pos)> {
+    /// A non-empty string of at most `max` characters, without surrounding whitespace or
+    /// unsafe characters (names, ids, regions).
+    fn identifier<'n>(
+        &mut self,
+        f: &Field<'n>,
+        field: String,
+        max: usize,
+    ) -> Option<(&'n str, Pos)> {
         match f.value {
             Node::Scalar(Scalar::Str(s), pos) => {
                 if s.trim().is_empty() {
@@ -393,6 +375,9 @@ impl Checker<'_> {
                         *pos,
                         format!("invalid value for `{field}`: must not be empty"),
                     );
+                    None
+                } else if let Some(problem) = text_problem(s, max) {
+                    self.error(*pos, format!("invalid value for `{field}`: {problem}"));
                     None
                 } else if s.trim() != s {
                     self.error(
@@ -448,14 +433,7 @@ impl Checker<'_> {
                 None
             }
             Node::Scalar(Scalar::Str(s), pos) if s.trim().parse::<i128>().is_ok() => {
-                self.error(
-                    *pos,
-                    format!(
-                        "invalid type for `{FIELD}`: expected a positive integer, found string {} \
-                         (remove the quotes)",
-                        snippet(s)
-                    ),
-                );
+                self.numeric_string(*pos, s);
                 None
             }
             other => {
@@ -469,6 +447,46 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// `spec.mnpVersionId` is a string of digits: quoted, a block scalar, or a plain number that
+    /// YAML does not read as one (a leading zero: `012`). The hint depends on which.
+    fn numeric_string(&mut self, pos: Pos, s: &str) {
+        const FIELD: &str = "spec.mnpVersionId";
+        let value = s.trim().parse::<i128>().unwrap_or_default();
+        let digits = s.trim().trim_start_matches(['+', '-']);
+        let leading_zero = digits.len() > 1 && digits.starts_with('0');
+        let message = match char_at(self.text, pos) {
+            Some('"' | '\'') if leading_zero && value > 0 => format!(
+                "invalid type for `{FIELD}`: expected a positive integer, found string {} \
+                 (write `{value}`, without quotes or leading zeros)",
+                snippet(s)
+            ),
+            Some('"' | '\'') => format!(
+                "invalid type for `{FIELD}`: expected a positive integer, found string {} \
+                 (remove the quotes)",
+                snippet(s)
+            ),
+            Some('|' | '>') => format!(
+                "invalid type for `{FIELD}`: expected a positive integer, found string {} \
+                 (write the number on the line of its key, not as a block scalar)",
+                snippet(s)
+            ),
+            _ if value <= 0 => format!(
+                "invalid value for `{FIELD}`: expected a positive integer, found `{}`",
+                short(s)
+            ),
+            _ if leading_zero => format!(
+                "invalid value for `{FIELD}`: leading zeros are not allowed, found `{}` \
+                 (write `{value}`)",
+                short(s)
+            ),
+            _ => format!(
+                "invalid type for `{FIELD}`: expected a positive integer, found string {}",
+                snippet(s)
+            ),
+        };
+        self.error(pos, message);
     }
 
     fn too_big(&mut self, pos: Pos, digits: &str) {
@@ -543,7 +561,17 @@ impl Checker<'_> {
                     ok = false;
                     continue;
                 }
-                Node::Scalar(Scalar::Str(s), pos) => (s.as_str(), *pos),
+                Node::Scalar(Scalar::Str(s), pos) => {
+                    if let Some(problem) = text_problem(s, MAX_LABEL_KEY_CHARS) {
+                        self.error(
+                            *pos,
+                            format!("invalid label key in `metadata.labels`: {problem}"),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    (s.as_str(), *pos)
+                }
                 other => {
                     let pos = other.first_pos().unwrap_or(f.key_pos);
                     self.error(
@@ -572,8 +600,19 @@ impl Checker<'_> {
             }
             first_pos.insert(name, key_pos);
             match value {
-                Node::Scalar(Scalar::Str(v), _) => {
-                    labels.insert(name.to_string(), v.clone());
+                Node::Scalar(Scalar::Str(v), pos) => {
+                    if let Some(problem) = text_problem(v, MAX_LABEL_VALUE_CHARS) {
+                        self.error(
+                            *pos,
+                            format!(
+                                "invalid value for `metadata.labels.{}`: {problem}",
+                                short(name)
+                            ),
+                        );
+                        ok = false;
+                    } else {
+                        labels.insert(name.to_string(), v.clone());
+                    }
                 }
                 other => {
                     self.error(
@@ -590,6 +629,20 @@ impl Checker<'_> {
         }
         ok.then_some(labels)
     }
+}
+
+/// What is wrong with a string that reaches reports, if anything: a character that
+/// [`crate::text::is_unsafe`] refuses (named as an escape, never as itself), or more than `max`
+/// characters (the value is not quoted, only its length).
+fn text_problem(s: &str, max: usize) -> Option<String> {
+    if let Some(c) = s.chars().find(|c| crate::text::is_unsafe(*c)) {
+        return Some(format!(
+            "must not contain control or bidirectional-override characters, found `{}`",
+            c.escape_default()
+        ));
+    }
+    let chars = s.chars().count();
+    (chars > max).then(|| format!("too long ({chars} characters; the limit is {max})"))
 }
 
 /// The known name closest to `word`, if it is close enough to be a likely typo.

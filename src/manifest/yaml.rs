@@ -110,27 +110,54 @@ impl Node {
     }
 }
 
-/// A string quoted for a message, shortened so a huge value cannot flood the report.
+/// A string quoted for a message, shortened so a huge value cannot flood the report; no
+/// character [`crate::text::is_unsafe`] refuses survives (each is written as an escape).
 pub(crate) fn snippet(s: &str) -> String {
     const MAX: usize = 60;
-    if s.chars().count() <= MAX {
+    let quoted = if s.chars().count() <= MAX {
         format!("{s:?}")
     } else {
         let head: String = s.chars().take(MAX).collect();
         format!("{head:?}…")
-    }
+    };
+    crate::text::clean(&quoted).into_owned()
 }
 
 /// Unquoted variant of [`snippet`] for names inside backticks.
 pub(crate) fn short(s: &str) -> String {
     const MAX: usize = 60;
     let escaped: String = s.escape_debug().collect();
+    let escaped = crate::text::clean(&escaped);
     if escaped.chars().count() <= MAX {
-        escaped
+        escaped.into_owned()
     } else {
         let head: String = escaped.chars().take(MAX).collect();
         format!("{head}…")
     }
+}
+
+/// The character at `pos` of `text`, counting lines and columns as libyaml does (`\r\n`,
+/// `\r`, `\n`, U+0085, U+2028 and U+2029 end lines; columns count characters).
+pub(crate) fn char_at(text: &str, pos: Pos) -> Option<char> {
+    let (mut line, mut column) = (1, 1);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if line == pos.line && column == pos.column {
+            return Some(c);
+        }
+        if line > pos.line {
+            return None;
+        }
+        match c {
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                (line, column) = (line + 1, 1);
+            }
+            '\n' | '\u{85}' | '\u{2028}' | '\u{2029}' => (line, column) = (line + 1, 1),
+            _ => column += 1,
+        }
+    }
+    None
 }
 
 /// Marks the error a scalar visitor raises to learn its position; never shown to users.
@@ -422,7 +449,14 @@ pub(crate) fn load_documents(text: &str) -> Vec<Loaded> {
     out
 }
 
-/// serde_yaml's message without its own "at line L column C" (the location is reported apart).
+/// serde_yaml's message without its own "at line L column C" (the location is reported apart),
+/// and without any of the file's text.
+///
+/// libyaml's messages (syntax errors) are fixed phrases. serde_yaml's own messages, raised for
+/// a scalar that does not match its tag (`!!int abc`), start with the path of keys down to the
+/// node and quote the whole scalar (`a.b: invalid value: string "abc", expected an integer`):
+/// only what was expected is kept, the location points at the scalar. Whatever else, the text
+/// is clipped and its unsafe characters escaped.
 fn yaml_message(err: &serde_yaml::Error) -> String {
     let mut text = err.to_string();
     if let Some(loc) = err.location() {
@@ -431,7 +465,15 @@ fn yaml_message(err: &serde_yaml::Error) -> String {
             text.replace_range(i..i + suffix.len(), "");
         }
     }
-    format!("invalid YAML: {text}")
+    if let Some((head, expected)) = text.rsplit_once(", expected ")
+        && (head.contains("invalid value: ") || head.contains("invalid type: "))
+    {
+        return format!(
+            "invalid YAML: the value does not match its tag (expected {})",
+            crate::text::clip(expected, 60)
+        );
+    }
+    format!("invalid YAML: {}", crate::text::clip(&text, 200))
 }
 
 /// Upper bound on libyaml's flow-nesting work per file (about a fifth of a second).

@@ -1,4 +1,5 @@
-//! Hostile input: alias bombs, deep nesting, unreadable documents, and fuzzing.
+//! Hostile input: alias bombs, deep nesting, unreadable documents, and fuzzing (`fuzz.rs` feeds
+//! arbitrary strings into each field).
 
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
@@ -103,16 +104,24 @@ fn deep_nesting_fails_fast() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
+/// Texts a manifest may hold: no unsafe characters, within the shortest length limit.
 fn arb_text() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-zA-Z0-9 ._/-]{1,20}",
-        any::<String>().prop_filter("non-empty", |s| !s.is_empty()),
+        any::<String>(),
         Just("true".to_string()),
         Just("null".to_string()),
         Just("2597".to_string()),
         Just("a: b #c".to_string()),
         Just("line\nbreak\u{2028}\u{85}\u{feff}".to_string()),
     ]
+    .prop_map(|s| {
+        s.chars()
+            .filter(|c| !crate::text::is_unsafe(*c))
+            .take(MAX_LABEL_KEY_CHARS)
+            .collect::<String>()
+    })
+    .prop_filter("non-empty", |s| !s.is_empty())
 }
 
 fn arb_identifier() -> impl Strategy<Value = String> {

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use super::*;
 
 mod files;
+mod fuzz;
 mod hostile;
+mod limits;
+mod links;
 mod schema;
 mod types;
 
@@ -60,6 +63,21 @@ fn load_errors(paths: &[PathBuf]) -> Vec<String> {
     match load(paths) {
         Ok(desired) => panic!("expected errors, got {desired:?}"),
         Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn load_errors_with(paths: &[PathBuf], options: &LoadOptions) -> Vec<String> {
+    match load_with(paths, options) {
+        Ok(desired) => panic!("expected errors, got {desired:?}"),
+        Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// Options that follow links out of the root.
+fn following() -> LoadOptions {
+    LoadOptions {
+        follow_symlinks: true,
+        ..LoadOptions::default()
     }
 }
 
