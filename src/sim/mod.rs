@@ -5,9 +5,16 @@
 //! [`crate::tcmpp::sign`]), the common error codes, `CreateMNPApproval`,
 //! `DescribeMNPApprovalList` and `ProcessMNPApproval` with the platform's approval rules, a
 //! per-action rate limit, and optional latency and faults. It also serves `GET /_sim/calls`
-//! (every API call received, in arrival order), `DELETE /_sim/calls` (clears that log) and
-//! `GET /_sim/approvals` (the current approvals). Every response has a `Date` header from the
-//! simulator clock.
+//! (the API calls received, in arrival order: the last [`SimConfig::call_log_limit`], older
+//! ones are dropped), `DELETE /_sim/calls` (clears that log) and `GET /_sim/approvals` (the
+//! current approvals). Every response has a `Date` header from the simulator clock.
+//!
+//! Connections cannot be held forever: one that has not sent a request's complete headers
+//! within [`SimConfig::header_timeout`] of being opened or of its last reply is closed (idle
+//! keep-alive connections included), and a body not received within
+//! [`SimConfig::body_timeout`] is answered `InvalidParameter` (the connection is then closed).
+//! The signature is verified only after the headers-only checks passed and the body was read
+//! within its 10 MiB bound; a larger body is answered `InvalidParameter` without being read.
 //!
 //! This module owns the public API ([`SimConfig`], [`Sim`], [`Call`], [`spawn`],
 //! [`SimHandle`]); it must not contain request handling or rules itself.
@@ -21,10 +28,11 @@
 //!   `create` (submit, cancel), `list` (`DescribeMNPApprovalList`), `process`
 //!   (`ProcessMNPApproval`) — and `records`, the shared types ([`SimApproval`]).
 //! - `server/`: the HTTP face — `mod` (the per-request pipeline and shared state), `verify`
-//!   (the numbered order of checks, signature compared in constant time), `rate` (the sliding
-//!   rate window), `faults` (faults and latency), `calls` (request ids, call log), `routes`
-//!   (axum routes, the `api` handler, the `Date` header), `listener` (the listener that can
-//!   drop connections).
+//!   (the numbered order of checks, signature compared in constant time), `body` (reading the
+//!   body within its size bound and timeout), `rate` (the sliding rate window), `faults`
+//!   (faults and latency), `calls` (request ids, the bounded call log), `routes` (axum routes,
+//!   the `api` handler, the `Date` header), `listener` (the listener that can drop connections
+//!   and closes idle or slow ones).
 //! - `tests/` (test builds only): end-to-end and pipeline tests, one file per concern, with the
 //!   shared helpers in `tests/support`.
 //!
@@ -86,6 +94,18 @@ pub struct SimConfig {
     pub clock_skew_secs: i64,
     /// Seed for faults, latencies and request ids; `None` seeds from the OS.
     pub seed: Option<u64>,
+    /// How long a connection may take to send a request's complete headers, counted from when
+    /// it was opened or last answered; then it is closed. This also closes idle keep-alive
+    /// connections, and ones that trickle their headers in. `Duration::ZERO` means no limit.
+    /// Applies to connections accepted by [`Sim::serve`] (and so [`spawn`]).
+    pub header_timeout: Duration,
+    /// How long a request's body may take to arrive once its headers passed the headers-only
+    /// checks; a slower body is answered `InvalidParameter` and the connection is closed.
+    /// `Duration::ZERO` means no limit.
+    pub body_timeout: Duration,
+    /// How many calls the call log (`GET /_sim/calls`, [`Sim::calls`]) keeps: the last ones in
+    /// arrival order, the oldest dropped first; 0 keeps none.
+    pub call_log_limit: usize,
 }
 
 impl Default for SimConfig {
@@ -100,6 +120,9 @@ impl Default for SimConfig {
             rate_limit: 20,
             clock_skew_secs: 0,
             seed: None,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            call_log_limit: 10_000,
         }
     }
 }
@@ -111,7 +134,8 @@ pub struct Call {
     pub action: String,
     /// `X-TC-Region` as sent (empty when absent).
     pub region: String,
-    /// The body parsed as JSON; `null` when it is not JSON.
+    /// The body parsed as JSON; `null` when it is not JSON, or was not read (a check before the
+    /// body failed, or the body was too large, too slow or unreadable).
     pub params: serde_json::Value,
     /// `None` for a success; the error code otherwise, or for injected faults `InternalError`,
     /// `HTTP503` or `ConnectionDropped`.
@@ -150,9 +174,10 @@ impl Sim {
         &self.inner.config
     }
 
-    /// Every API call received so far, in arrival order (same as `GET /_sim/calls`).
+    /// The API calls received so far, in arrival order: at most the last
+    /// [`SimConfig::call_log_limit`] (same as `GET /_sim/calls`).
     pub fn calls(&self) -> Vec<Call> {
-        lock(&self.inner.calls).clone()
+        lock(&self.inner.calls).iter().cloned().collect()
     }
 
     /// Forgets the calls received so far (same as `DELETE /_sim/calls`).

@@ -1,14 +1,21 @@
 //! The call log: a request id for every API call, and the [`Call`] record of each call that
 //! reaches step 1 of the order of checks, with its outcome code.
 //!
-//! Owns what a record contains and the request-id format (a lowercase UUID-shaped string from
-//! the seeded id stream). It must not decide outcomes, and must not record non-API routes.
+//! The log is a ring: it keeps the last [`SimConfig::call_log_limit`] calls in arrival order,
+//! dropping the oldest when a new one arrives (0 keeps none), so that a long-running simulator
+//! does not grow without end.
+//!
+//! Owns what a record contains, the log's bound and the request-id format (a lowercase
+//! UUID-shaped string from the seeded id stream). It must not decide outcomes, and must not
+//! record non-API routes.
 
 use axum::http::HeaderMap;
 use rand::Rng;
 use serde_json::Value;
 
 use super::{header, lock};
+#[cfg(doc)]
+use crate::sim::SimConfig;
 use crate::sim::{Call, Sim};
 
 impl Sim {
@@ -26,8 +33,9 @@ impl Sim {
         )
     }
 
-    /// Appends a call to the log: action and region as sent, the body if it is JSON, the
-    /// outcome code (`None` for a success) and the reply's request id.
+    /// Appends a call to the log, dropping the oldest beyond [`SimConfig::call_log_limit`]:
+    /// action and region as sent, the body if it was read and is JSON, the outcome code (`None`
+    /// for a success) and the reply's request id.
     pub(super) fn record(
         &self,
         headers: &HeaderMap,
@@ -35,6 +43,10 @@ impl Sim {
         code: Option<&str>,
         request_id: String,
     ) {
+        let limit = self.inner.config.call_log_limit;
+        if limit == 0 {
+            return;
+        }
         let call = Call {
             action: header(headers, "x-tc-action")
                 .unwrap_or_default()
@@ -48,6 +60,10 @@ impl Sim {
             code: code.map(str::to_string),
             request_id,
         };
-        lock(&self.inner.calls).push(call);
+        let mut calls = lock(&self.inner.calls);
+        while calls.len() >= limit {
+            calls.pop_front();
+        }
+        calls.push_back(call);
     }
 }

@@ -1,23 +1,28 @@
 //! The simulator's HTTP face: everything between a request arriving and its reply leaving.
 //!
 //! This file ties the parts together: what a [`Sim`] shares between its clones ([`Shared`]), the
-//! simulator clock, and [`Sim::decide`], the pipeline every `POST /` goes through — verification
-//! (`verify`), the fault roll (`faults`), the approval rules (`state`), the reply, the call log
-//! (`calls`) and the latency (`faults`). The parts, one concern per file:
+//! simulator clock, and the pipeline every `POST /` goes through in two phases —
+//! [`Sim::begin`] (the headers-only checks of `verify`, before the body is read) and
+//! [`Sim::finish`] (the checks over the body, the fault roll (`faults`), the approval rules
+//! (`state`), the reply, the call log (`calls`) and the latency (`faults`)); `Sim::decide`
+//! (test builds) runs both for a body already at hand. The parts, one concern per file:
 //!
 //! - `verify`: the numbered order of checks of `POST /`, up to typed parameters.
+//! - `body`: reading the body within the size bound and the body timeout ([`RequestBody`]).
 //! - `rate`: the per-action sliding-window rate limit ([`rate::RateWindow`]).
 //! - `faults`: which fault strikes (if any) and how long a reply waits.
-//! - `calls`: request ids and the call log.
+//! - `calls`: request ids and the call log (a ring of the last `SimConfig::call_log_limit`).
 //! - `routes`: the axum routes, the `api` handler, the `/_sim/*` routes and the `Date` header.
-//! - `listener`: the TCP listener whose connections an injected fault can drop.
+//! - `listener`: the TCP listener whose connections an injected fault can drop and whose idle
+//!   or slow connections time out (`SimConfig::header_timeout`).
 //!
 //! Owns the order of checks and what is recorded. It must not implement approval rules (`state`)
 //! or parameter schemas (`params`), and must never panic on request data: every request to `/`
-//! gets a well-formed reply (or an injected fault). Step 10 of the order of checks lives here:
+//! gets a well-formed reply (or an injected fault). Step 12 of the order of checks lives here:
 //! the fault roll, then the approval rules; a post-commit fault replaces the reply. Every call
 //! that reaches step 1 is recorded (before the latency) with its outcome code.
 
+mod body;
 mod calls;
 mod faults;
 mod listener;
@@ -25,7 +30,7 @@ mod rate;
 mod routes;
 mod verify;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -39,14 +44,19 @@ use super::params::{Action, ApiRequest};
 use super::state::State;
 use super::{Call, Sim, SimConfig};
 use crate::tcmpp::model::{CreateMnpApprovalData, Envelope, ProcessMnpApprovalData};
+#[cfg(test)]
+pub(crate) use body::MAX_BODY_BYTES;
+pub(crate) use body::RequestBody;
 use faults::Fault;
 use rate::RateWindow;
+use verify::Checked;
 
 /// Everything a [`Sim`] shares between its clones.
 pub(super) struct Shared {
     pub(super) config: SimConfig,
     pub(super) state: Mutex<State>,
-    pub(super) calls: Mutex<Vec<Call>>,
+    /// The last `config.call_log_limit` calls, oldest first.
+    pub(super) calls: Mutex<VecDeque<Call>>,
     limits: Mutex<HashMap<Action, RateWindow>>,
     rngs: Mutex<Rngs>,
     /// Test hook: when set, the rate limiter sees this instant instead of the time.
@@ -87,7 +97,7 @@ impl Shared {
     pub(super) fn new(config: SimConfig, now: i64) -> Shared {
         Shared {
             state: Mutex::new(State::new(config.fixture.clone(), now)),
-            calls: Mutex::new(Vec::new()),
+            calls: Mutex::new(VecDeque::new()),
             limits: Mutex::new(HashMap::new()),
             rngs: Mutex::new(Rngs::new(config.seed)),
             #[cfg(test)]
@@ -121,6 +131,20 @@ enum Answer {
     Fault(Fault),
 }
 
+/// A request after the headers-only checks (steps 1–7): its request id and their verdict.
+#[derive(Debug)]
+pub(crate) struct Begun {
+    request_id: String,
+    checked: Result<Checked, ApiError>,
+}
+
+impl Begun {
+    /// Whether the body should be read: the headers-only checks passed.
+    pub(crate) fn wants_body(&self) -> bool {
+        self.checked.is_ok()
+    }
+}
+
 /// A header's value; `None` when it is absent or not visible ASCII.
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -151,42 +175,52 @@ impl Sim {
         data.map_err(|e| ApiError::new(codes::INTERNAL_ERROR, format!("internal error: {e}")))
     }
 
-    /// Steps 1–9 (`verify`), then step 10: the fault roll, the rules, a post-commit fault.
+    /// Steps 8–11 (`verify`) after the headers-only ones passed, then step 12: the fault roll,
+    /// the rules, a post-commit fault.
     fn answer(
         &self,
+        checked: Result<Checked, ApiError>,
         headers: &HeaderMap,
-        host: Option<&str>,
-        body: Option<&[u8]>,
-    ) -> Result<Answer, ApiError> {
-        let request = self.verify(headers, host, body)?;
+        body: &RequestBody,
+    ) -> Answer {
+        let request = match checked.and_then(|checked| self.check_body(&checked, headers, body)) {
+            Ok(request) => request,
+            Err(e) => return Answer::Error(e),
+        };
         let fault = self.roll_fault();
         if let Some((fault, false)) = fault {
-            return Ok(Answer::Fault(fault));
+            return Answer::Fault(fault);
         }
         let result = self.run(request);
         if let Some((fault, true)) = fault {
-            return Ok(Answer::Fault(fault));
+            return Answer::Fault(fault);
         }
-        Ok(match result {
+        match result {
             Ok(data) => Answer::Data(data),
             Err(e) => Answer::Error(e),
-        })
+        }
     }
 
-    /// Handles one API request: verifies, acts, records the call and decides the reply.
-    /// `host` is the `Host` header (or the URI authority); `body` is `None` when it was too
-    /// large or unreadable.
-    pub(crate) fn decide(
-        &self,
-        headers: &HeaderMap,
-        host: Option<&str>,
-        body: Option<&[u8]>,
-    ) -> Decision {
+    /// First phase of an API request: draws its request id and runs the checks that need only
+    /// the headers (steps 1–7). `host` is the `Host` header (or the URI authority). Read the
+    /// body only when [`Begun::wants_body`], then [`Sim::finish`].
+    pub(crate) fn begin(&self, headers: &HeaderMap, host: Option<&str>) -> Begun {
         let request_id = self.request_id();
-        let answer = self
-            .answer(headers, host, body)
-            .unwrap_or_else(Answer::Error);
-        let (code, reply) = match answer {
+        let checked = self.check_headers(headers, host);
+        Begun {
+            request_id,
+            checked,
+        }
+    }
+
+    /// Second phase of an API request: the checks over the body (`RequestBody::Skipped` when the
+    /// headers-only checks failed), the rules, the call record and the reply.
+    pub(crate) fn finish(&self, begun: Begun, headers: &HeaderMap, body: &RequestBody) -> Decision {
+        let Begun {
+            request_id,
+            checked,
+        } = begun;
+        let (code, reply) = match self.answer(checked, headers, body) {
             Answer::Data(data) => (None, Reply::Json(json(Envelope::data(data, &request_id)))),
             Answer::Error(e) => (
                 Some(e.code),
@@ -207,11 +241,25 @@ impl Sim {
             Answer::Fault(f @ Fault::Unavailable) => (Some(f.code()), Reply::Unavailable),
             Answer::Fault(f @ Fault::Dropped) => (Some(f.code()), Reply::Drop),
         };
-        self.record(headers, body, code, request_id);
+        self.record(headers, body.bytes(), code, request_id);
         Decision {
             reply,
             delay: self.latency(),
         }
+    }
+
+    /// Handles one API request whose body is at hand (`None`: it could not be read): both
+    /// phases, verifying, acting, recording the call and deciding the reply. The pipeline
+    /// without HTTP, for tests.
+    #[cfg(test)]
+    pub(crate) fn decide(
+        &self,
+        headers: &HeaderMap,
+        host: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Decision {
+        let begun = self.begin(headers, host);
+        self.finish(begun, headers, &RequestBody::from(body))
     }
 }
 

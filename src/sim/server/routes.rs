@@ -2,8 +2,11 @@
 //! a plain 404 for everything else, and a `Date` header from the simulator clock on every
 //! response; plus [`Sim::serve`], which runs it on a listener that can drop connections.
 //!
-//! Owns turning a [`Decision`] into an HTTP response (including a dropped connection). It must
-//! not verify, decide or record anything itself: `POST /` hands the request to [`Sim::decide`].
+//! Owns when the body of `POST /` is read (only after the headers-only checks of
+//! [`Sim::begin`] passed, bounded by `body`), marking each request as in flight for the
+//! listener's header deadline, and turning a [`Decision`] into an HTTP response (including a
+//! dropped connection). It must not verify, decide or record anything itself: `POST /` hands
+//! the request to [`Sim::begin`] and [`Sim::finish`].
 
 use std::future::Future;
 use std::io;
@@ -14,14 +17,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State as AxumState};
 use axum::http::header::{CONTENT_TYPE, DATE, HOST};
 use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use tokio::net::TcpListener;
 
 use super::faults::UNAVAILABLE_BODY;
-use super::listener::{KillSwitch, SimListener};
-use super::verify::MAX_BODY_BYTES;
-use super::{Decision, Reply, header};
+use super::listener::{ConnHandle, SimListener};
+use super::{Decision, Reply, RequestBody, header};
 use crate::sim::Sim;
 
 /// The latest instant an HTTP date can show (9999-12-31 23:59:59 UTC).
@@ -51,12 +54,15 @@ impl Sim {
                 self.clone(),
                 add_date,
             ))
+            .layer(axum::middleware::from_fn(in_flight))
             .with_state(self.clone())
     }
 
     /// Serves the simulator's HTTP application on `listener` until `shutdown` completes, then
     /// finishes the requests in flight. Connections go through a wrapper that lets an injected
-    /// fault close them without a response.
+    /// fault close them without a response, and that closes them once they have waited
+    /// [`SimConfig::header_timeout`](crate::sim::SimConfig::header_timeout) for a request's
+    /// headers.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -64,8 +70,9 @@ impl Sim {
     ) -> io::Result<()> {
         let app = self
             .router()
-            .into_make_service_with_connect_info::<KillSwitch>();
-        axum::serve(SimListener::new(listener), app)
+            .into_make_service_with_connect_info::<ConnHandle>();
+        let listener = SimListener::new(listener, self.inner.config.header_timeout);
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
     }
@@ -76,15 +83,22 @@ async fn api(AxumState(sim): AxumState<Sim>, request: Request) -> Response {
     if parts.method != Method::POST {
         return not_found().await;
     }
-    let kill = parts
+    let conn = parts
         .extensions
-        .get::<ConnectInfo<KillSwitch>>()
+        .get::<ConnectInfo<ConnHandle>>()
         .map(|info| info.0.clone());
-    let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.ok();
     let host = header(&parts.headers, HOST.as_str())
         .map(str::to_string)
         .or_else(|| parts.uri.authority().map(|a| a.to_string()));
-    let decision: Decision = sim.decide(&parts.headers, host.as_deref(), body.as_deref());
+    let begun = sim.begin(&parts.headers, host.as_deref());
+    // The body is read only once the headers-only checks passed; otherwise hyper drains what
+    // has already arrived, or closes the connection after the reply.
+    let body = if begun.wants_body() {
+        RequestBody::read(body, &parts.headers, sim.inner.config.body_timeout).await
+    } else {
+        RequestBody::Skipped
+    };
+    let decision: Decision = sim.finish(begun, &parts.headers, &body);
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
@@ -101,11 +115,11 @@ async fn api(AxumState(sim): AxumState<Sim>, request: Request) -> Response {
             UNAVAILABLE_BODY,
         )
             .into_response(),
-        Reply::Drop => match kill {
-            Some(kill) => {
+        Reply::Drop => match conn {
+            Some(conn) => {
                 // The connection's writes fail from now on, so hyper closes it without sending
                 // a byte of this response.
-                kill.trigger();
+                conn.trigger();
                 StatusCode::SERVICE_UNAVAILABLE.into_response()
             }
             // Served without `Sim::serve` (no kill switch): abort the body instead; the client
@@ -121,6 +135,16 @@ async fn api(AxumState(sim): AxumState<Sim>, request: Request) -> Response {
             }
         },
     }
+}
+
+/// Marks the request as in flight on its connection (when served by [`Sim::serve`]), which
+/// suspends the connection's header deadline until the response is ready.
+async fn in_flight(request: Request, next: Next) -> Response {
+    let _in_flight = request
+        .extensions()
+        .get::<ConnectInfo<ConnHandle>>()
+        .map(|info| info.0.start_request());
+    next.run(request).await
 }
 
 async fn not_found() -> Response {

@@ -1,9 +1,9 @@
 //! Request verification: the order of checks a `POST /` goes through before the approval rules
 //! see it, ending with the typed parameters.
 //!
-//! Owns the order and each check's error. It must not roll faults, apply rules, record calls or
-//! build replies (`server`), parse parameters itself (`params` does), or keep the rate window
-//! (`rate`); and it must never panic on request data.
+//! Owns the order and each check's error. It must not read the body or bound it (`body`), roll
+//! faults, apply rules, record calls or build replies (`server`), parse parameters itself
+//! (`params` does), or keep the rate window (`rate`); and it must never panic on request data.
 //!
 //! Order of checks for `POST /` (anything else → plain 404, not recorded):
 //! 1. `X-TC-Action` absent → `MissingParameter`; unknown → `InvalidAction`.
@@ -11,23 +11,34 @@
 //! 3. `X-TC-Timestamp` absent → `MissingParameter`; not an integer → `InvalidParameter`.
 //! 4. more than 300 s from the simulator clock → `AuthFailure.SignatureExpire`.
 //! 5. secret id not the configured one → `AuthFailure.SecretIdNotFound`.
-//! 6. scope date ≠ the timestamp's UTC date, service ≠ `tcmpp`, `SignedHeaders` without
-//!    `content-type` and `host` or naming a header not sent, or signature mismatch →
-//!    `AuthFailure.SignatureFailure`. The signature covers the signed headers as received
-//!    (lowercased and trimmed, as TC3 requires) and the body bytes (or the string
-//!    `UNSIGNED-PAYLOAD` when `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` is sent, as the SDKs do),
-//!    and is compared in constant time. `X-TC-Token` is accepted with any value.
-//! 7. rate limit of the action → `RequestLimitExceeded`.
-//! 8. `X-TC-Version` absent → `MissingParameter`; not `2024-08-01` → `NoSuchVersion`.
-//! 9. `Content-Type` not starting with `application/json` (case-insensitive) or body over 10 MiB →
-//!    `InvalidParameter`; then the parameters (see `params`).
-//! 10. fault roll; then the approval rules (see `state`); post-commit faults replace the reply
+//! 6. scope date ≠ the timestamp's UTC date, service ≠ `tcmpp`, or `SignedHeaders` without
+//!    `content-type` and `host` or naming a header not sent → `AuthFailure.SignatureFailure`.
+//! 7. `X-TC-Version` absent → `MissingParameter`; not `2024-08-01` → `NoSuchVersion`.
+//!
+//! Steps 1–7 need only the headers; a request that fails one is answered without its body
+//! being read (its call is recorded with `params: null`). Then:
+//!
+//! 8. the body is read (in `routes`, see `body`): over 10 MiB (declared by `Content-Length` or
+//!    as received) → `InvalidParameter` ("The request body exceeds 10485760 bytes."), not the
+//!    signature failure its unread bytes would cause; not received within
+//!    `SimConfig::body_timeout` → `InvalidParameter`.
+//! 9. signature mismatch → `AuthFailure.SignatureFailure`. The signature covers the signed
+//!    headers as received (lowercased and trimmed, as TC3 requires) and the body bytes (or the
+//!    string `UNSIGNED-PAYLOAD` when `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` is sent, as the
+//!    SDKs do; a body that could not be read fails otherwise), and is compared in constant
+//!    time. `X-TC-Token` is accepted with any value.
+//! 10. rate limit of the action → `RequestLimitExceeded`. It comes after the signature, so that
+//!     requests that fail authentication neither use up nor are refused by an action's budget.
+//! 11. `Content-Type` not starting with `application/json` (case-insensitive) →
+//!     `InvalidParameter`; then the parameters (see `params`).
+//! 12. fault roll; then the approval rules (see `state`); post-commit faults replace the reply
 //!     (in `server`).
 
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use subtle::ConstantTimeEq;
 
+use super::body::RequestBody;
 use super::header;
 use crate::sim::Sim;
 use crate::sim::error::{ApiError, codes};
@@ -35,10 +46,21 @@ use crate::sim::params::{self, Action, ApiRequest};
 use crate::tcmpp::model::API_VERSION;
 use crate::tcmpp::sign;
 
-/// Largest accepted request body, like the real service's POST limit.
-pub(super) const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// Largest accepted distance between `X-TC-Timestamp` and the simulator clock.
 const MAX_CLOCK_SKEW_SECS: u64 = 300;
+
+/// What the headers-only checks (steps 1–7) established, for the checks after the body.
+#[derive(Debug)]
+pub(super) struct Checked {
+    action: Action,
+    timestamp: i64,
+    /// The `Signature` of the `Authorization` header.
+    signature: String,
+    /// The signed headers, `(name, value)` in the order of `SignedHeaders`, values as received.
+    signed: Vec<(String, String)>,
+    /// `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` was sent.
+    unsigned_payload: bool,
+}
 
 /// `1994-11-06 08:49:37` (UTC) for a unix time, as the `SignatureExpire` message shows it.
 pub(super) fn utc_datetime(unix: i64) -> String {
@@ -54,13 +76,13 @@ pub(super) fn utc_datetime(unix: i64) -> String {
 }
 
 impl Sim {
-    /// Steps 1–9: the request's typed parameters, or the first check's error.
-    pub(super) fn verify(
+    /// Steps 1–7, the checks that need only the headers: what the later checks need, or the
+    /// first check's error.
+    pub(super) fn check_headers(
         &self,
         headers: &HeaderMap,
         host: Option<&str>,
-        body: Option<&[u8]>,
-    ) -> Result<ApiRequest, ApiError> {
+    ) -> Result<Checked, ApiError> {
         let name =
             header(headers, "x-tc-action").ok_or_else(|| ApiError::missing_parameter("Action"))?;
         let action = Action::from_name(name).ok_or_else(|| {
@@ -69,8 +91,7 @@ impl Sim {
                 format!("The action `{name}` does not exist for service `tcmpp`."),
             )
         })?;
-        self.verify_signature(headers, host, body)?;
-        self.admit(action)?;
+        let checked = self.check_credentials(action, headers, host)?;
         let version = header(headers, "x-tc-version")
             .ok_or_else(|| ApiError::missing_parameter("Version"))?;
         if version != API_VERSION {
@@ -79,6 +100,20 @@ impl Sim {
                 format!("The requested version `{version}` of service `tcmpp` does not exist."),
             ));
         }
+        Ok(checked)
+    }
+
+    /// Steps 8–11, once the body was read: the request's typed parameters, or the first check's
+    /// error.
+    pub(super) fn check_body(
+        &self,
+        checked: &Checked,
+        headers: &HeaderMap,
+        body: &RequestBody,
+    ) -> Result<ApiRequest, ApiError> {
+        let body = body.check()?;
+        self.check_signature(checked, body)?;
+        self.admit(checked.action)?;
         let content_type = header(headers, CONTENT_TYPE.as_str()).unwrap_or_default();
         if !content_type
             .to_ascii_lowercase()
@@ -94,19 +129,19 @@ impl Sim {
         let body = body.ok_or_else(|| {
             ApiError::new(
                 codes::INVALID_PARAMETER,
-                format!("The request body exceeds {MAX_BODY_BYTES} bytes or could not be read."),
+                "The request body could not be read.",
             )
         })?;
-        params::parse(action, body)
+        params::parse(checked.action, body)
     }
 
     /// Steps 2–6.
-    fn verify_signature(
+    fn check_credentials(
         &self,
+        action: Action,
         headers: &HeaderMap,
         host: Option<&str>,
-        body: Option<&[u8]>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Checked, ApiError> {
         let authorization = header(headers, AUTHORIZATION.as_str())
             .ok_or_else(|| ApiError::signature_failure("the Authorization header is missing"))?;
         let parsed = sign::parse_authorization(authorization).ok_or_else(|| {
@@ -146,11 +181,6 @@ impl Sim {
                 "the credential scope service is not `tcmpp`",
             ));
         }
-        let payload: &[u8] = if header(headers, "x-tc-content-sha256") == Some("UNSIGNED-PAYLOAD") {
-            b"UNSIGNED-PAYLOAD"
-        } else {
-            body.unwrap_or_default()
-        };
         // Any header set that includes content-type and host, as the service accepts: the SDKs
         // sign `content-type;host`, the API documentation's example adds `x-tc-action`.
         let names: Vec<&str> = parsed.signed_headers.split(';').collect();
@@ -169,12 +199,41 @@ impl Sim {
             let value = value.ok_or_else(|| {
                 ApiError::signature_failure(&format!("the signed header `{name}` is missing"))
             })?;
-            signed.push((*name, value));
+            signed.push((name.to_string(), value.to_string()));
         }
-        let expected =
-            sign::signature_over(&self.inner.config.secret_key, &signed, payload, timestamp);
+        Ok(Checked {
+            action,
+            timestamp,
+            signature: parsed.signature,
+            signed,
+            unsigned_payload: header(headers, "x-tc-content-sha256") == Some("UNSIGNED-PAYLOAD"),
+        })
+    }
+
+    /// Step 9: the signature over the signed headers and the body (`None`: unreadable).
+    fn check_signature(&self, checked: &Checked, body: Option<&[u8]>) -> Result<(), ApiError> {
+        let payload: &[u8] = match (checked.unsigned_payload, body) {
+            (true, _) => b"UNSIGNED-PAYLOAD",
+            (false, Some(body)) => body,
+            (false, None) => {
+                return Err(ApiError::signature_failure(
+                    "the request body could not be read to verify the signature",
+                ));
+            }
+        };
+        let signed: Vec<(&str, &str)> = checked
+            .signed
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let expected = sign::signature_over(
+            &self.inner.config.secret_key,
+            &signed,
+            payload,
+            checked.timestamp,
+        );
         // Constant time over the bytes; a length mismatch is simply unequal.
-        if bool::from(parsed.signature.as_bytes().ct_eq(expected.as_bytes())) {
+        if bool::from(checked.signature.as_bytes().ct_eq(expected.as_bytes())) {
             Ok(())
         } else {
             Err(ApiError::signature_failure("the signature does not match"))

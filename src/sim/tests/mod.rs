@@ -9,11 +9,14 @@
 //! - `processing`: `ProcessMNPApproval`.
 //! - `faults_rate`: rate limit, faults and latency.
 //! - `decide`: the request pipeline without HTTP, including property tests.
+//! - `limits`: the body's size bound before the signature, header and body timeouts, and the
+//!   call log's bound.
 
 mod approval_rules;
 mod decide;
 mod faults_rate;
 mod fixture;
+mod limits;
 mod listing;
 mod processing;
 mod replies;
