@@ -164,7 +164,10 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
-            .pool_max_idle_per_host(64);
+            .pool_max_idle_per_host(64)
+            // Idle connections are dropped before a server's usual keep-alive limit (the
+            // simulator closes them after 10 s), so a request never races a closing connection.
+            .pool_idle_timeout(Duration::from_secs(8));
         if config.endpoint.loopback {
             builder = builder.no_proxy();
         }
