@@ -362,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn a_claim_is_the_newest_number_the_baseline_lacks() {
+    fn a_claim_is_the_oldest_number_the_baseline_lacks() {
         let seen = Observation {
             status: Observed::Processing,
             approvals: vec!["n3".into(), "n2".into(), "n1".into()],
