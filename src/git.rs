@@ -69,11 +69,46 @@ pub async fn commit(path: &Path) -> Option<String> {
     (!commit.is_empty()).then(|| commit.to_string())
 }
 
-/// The commit of the manifests' repository (the first path's).
+/// The suffix of a commit whose manifests have uncommitted changes: `<sha>-dirty`.
+pub const DIRTY: &str = "-dirty";
+
+/// The commit of the manifests' repository (the first path's), with [`DIRTY`] appended when
+/// any of `paths` has uncommitted changes (`git status --porcelain` on them: modified, staged,
+/// deleted or untracked files), so a plan or journal never claims a commit it was not made from.
 pub async fn commit_of(paths: &[PathBuf]) -> Option<String> {
-    match paths.first() {
-        Some(path) => commit(path).await,
-        None => None,
+    let head = commit(paths.first()?).await?;
+    for path in paths {
+        if is_dirty(path).await {
+            return Some(format!("{head}{DIRTY}"));
+        }
+    }
+    Some(head)
+}
+
+/// Whether `git status --porcelain` lists anything under `path` (a path outside any work tree,
+/// or a git that fails, is not dirty: there is no commit to qualify).
+async fn is_dirty(path: &Path) -> bool {
+    let spec = if path.is_dir() {
+        PathBuf::from(".")
+    } else {
+        path.file_name()
+            .map_or_else(|| PathBuf::from("."), PathBuf::from)
+    };
+    let spec = spec.to_string_lossy().into_owned();
+    match run(
+        &dir_of(path),
+        &[
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+            "--",
+            &spec,
+        ],
+    )
+    .await
+    {
+        Ok(out) => !out.trim().is_empty(),
+        Err(_) => false,
     }
 }
 

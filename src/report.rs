@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::apply::{ActionResult, ApplyReport};
+use crate::git::DIRTY;
 use crate::plan::{Plan, PlannedResource};
 use crate::record::{Outcome, State};
 use crate::tcmpp::model::ApplyAction;
@@ -43,7 +44,10 @@ pub(crate) fn duration_estimate(calls: usize, rate_limit: u32) -> Option<String>
 fn short(commit: &Option<String>) -> String {
     commit
         .as_deref()
-        .map(|c| clip(c, 18))
+        .map(|c| match c.strip_suffix(DIRTY) {
+            Some(base) => format!("{}{DIRTY} (uncommitted changes)", clip(base, 18)),
+            None => clip(c, 18),
+        })
         .unwrap_or_else(|| "none (not a git repository)".to_string())
 }
 
@@ -57,8 +61,19 @@ fn sign_of(r: &PlannedResource) -> (&'static str, &'static str) {
 }
 
 /// Terraform-like text: one line per action and per attention item, then the summary.
-/// `verbose` lists unchanged versions too.
+/// `verbose` lists unchanged versions too, and the versions no longer managed (`unmanaged`:
+/// in the records, declared by no manifest; without `verbose` only their count is said).
 pub fn plan_text(plan: &Plan, rate_limit: u32, verbose: bool) -> String {
+    plan_text_with(plan, rate_limit, verbose, &[])
+}
+
+/// [`plan_text`] with the versions no longer managed ([`crate::reconcile::unmanaged`]).
+pub fn plan_text_with(
+    plan: &Plan,
+    rate_limit: u32,
+    verbose: bool,
+    unmanaged: &[crate::reconcile::Unmanaged],
+) -> String {
     let mut out = String::new();
     let source = if plan.refreshed {
         "observed state refreshed from the API"
@@ -85,7 +100,7 @@ pub fn plan_text(plan: &Plan, rate_limit: u32, verbose: bool) -> String {
             [
                 clip(&r.key.to_string(), MAX_CELL),
                 clip(&r.name, MAX_CELL),
-                format!("{} → {}", r.observed, r.desired),
+                transition(r),
                 clip(note, MAX_CELL * 4),
             ]
         })
@@ -103,14 +118,33 @@ pub fn plan_text(plan: &Plan, rate_limit: u32, verbose: bool) -> String {
             pad(transition, transition_width),
         );
     }
+    if verbose && !unmanaged.is_empty() {
+        if shown.is_empty() {
+            out.push('\n');
+        }
+        for u in unmanaged {
+            let _ = writeln!(
+                out,
+                "    {} {}  {}  {}  (no longer managed: in the records, declared by no manifest; --prune cancels what mnpsync submitted)",
+                pad("unmanaged", 9),
+                clip(&u.key.to_string(), MAX_CELL),
+                clip(&u.name, MAX_CELL),
+                u.observed,
+            );
+        }
+    }
     out.push('\n');
     if plan.has_changes() {
         out.push_str(&plan_summary_line(plan));
     } else {
+        let matching = plan
+            .resources
+            .iter()
+            .filter(|r| r.action.is_none() && r.attention.is_none())
+            .count();
         let _ = write!(
             out,
-            "No changes. {} version(s) match their manifests",
-            plan.summary.none
+            "No changes. {matching} version(s) match their manifests"
         );
         if plan.summary.attention > 0 {
             let _ = write!(out, "; {} need attention", plan.summary.attention);
@@ -118,12 +152,30 @@ pub fn plan_text(plan: &Plan, rate_limit: u32, verbose: bool) -> String {
         out.push('.');
     }
     out.push('\n');
+    if !verbose && !unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} version(s) in the records are no longer managed (no manifest declares them; --all lists them).",
+            unmanaged.len()
+        );
+    }
     if let Some(estimate) = duration_estimate(plan.summary.submit + plan.summary.cancel, rate_limit)
     {
         out.push_str(&estimate);
         out.push('\n');
     }
     out
+}
+
+/// The state column of a plan row: `processing → submitted` for a change, the observed state
+/// alone for a version left as it is (`processing (in place)`, `approved (no call)` for an
+/// attention item).
+fn transition(r: &PlannedResource) -> String {
+    match (r.action, &r.attention) {
+        (Some(_), _) => format!("{} → {}", r.observed, r.desired),
+        (None, Some(_)) => format!("{} (no call)", r.observed),
+        (None, None) => format!("{} (in place)", r.observed),
+    }
 }
 
 /// A pull-request comment: a table of changes and attention items, no-ops collapsed.
@@ -151,10 +203,8 @@ pub fn plan_markdown(plan: &Plan) -> String {
             "attention" => "⚠️ attention".to_string(),
             _ => "none".to_string(),
         };
-        let reason = match &r.attention {
-            Some(a) => format!("{}: {}", a, r.reason),
-            None => r.reason.clone(),
-        };
+        // The attention note says all the reason says, and more.
+        let reason = r.attention.as_deref().unwrap_or(&r.reason);
         format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",
             markdown_cell(&r.key.to_string()),
@@ -162,7 +212,7 @@ pub fn plan_markdown(plan: &Plan) -> String {
             r.desired,
             r.observed,
             action,
-            markdown_cell(&reason)
+            markdown_cell(reason)
         )
     };
     let (changes, rest): (Vec<&PlannedResource>, Vec<&PlannedResource>) = plan
@@ -261,23 +311,66 @@ fn seconds(rfc3339: &str) -> String {
     }
 }
 
-/// `status` as a table.
-pub fn status_text(state: &State) -> String {
-    if state.entries.is_empty() {
-        return "No versions recorded yet.\n".to_string();
+/// How wide `status` shows a version's last message.
+const STATUS_MESSAGE: usize = 80;
+
+/// `status` as a table, after a first line naming the state directory it was read from
+/// (`dir`). `declared` is the set of versions the manifests given to `status` declare: with it,
+/// each row says whether its version is still declared; without it `status` cannot tell, and
+/// says so.
+pub fn status_text(
+    state: &State,
+    dir: &str,
+    declared: Option<&std::collections::BTreeSet<crate::manifest::Key>>,
+) -> String {
+    let mut out = String::new();
+    let count = state.entries.len();
+    let _ = write!(
+        out,
+        "State directory {}: {count} version(s) recorded",
+        clip(dir, MAX_CELL * 2)
+    );
+    match declared {
+        Some(declared) => {
+            let gone = state
+                .entries
+                .keys()
+                .filter(|k| !declared.contains(*k))
+                .count();
+            if gone > 0 {
+                let _ = write!(out, ", {gone} no longer declared by the manifests given");
+            }
+        }
+        None if count > 0 => {
+            out.push_str(" (pass the manifest PATHs to mark versions no longer declared)")
+        }
+        None => {}
     }
-    let mut rows = vec![[
-        "VERSION".to_string(),
-        "NAME".to_string(),
-        "OBSERVED".to_string(),
-        "LAST".to_string(),
-        "OUTCOME".to_string(),
-        "WHEN".to_string(),
-        "COMMIT".to_string(),
-        "REQUEST ID".to_string(),
-    ]];
+    out.push_str(".\n");
+    if state.entries.is_empty() {
+        out.push_str("No versions recorded yet.\n");
+        return out;
+    }
+    let mut header: Vec<String> = [
+        "VERSION",
+        "NAME",
+        "OBSERVED",
+        "LAST",
+        "OUTCOME",
+        "WHEN",
+        "COMMIT",
+        "REQUEST ID",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    if declared.is_some() {
+        header.push("MANIFEST".to_string());
+    }
+    header.push("MESSAGE".to_string());
+    let mut rows = vec![header];
     for (key, e) in &state.entries {
-        rows.push([
+        let mut row = vec![
             clip(&key.to_string(), MAX_CELL),
             clip(&e.name, MAX_CELL),
             e.observed.to_string(),
@@ -290,18 +383,36 @@ pub fn status_text(state: &State) -> String {
             clip(&seconds(&e.updated_at), 40),
             e.commit
                 .as_deref()
-                .map(|c| clip(&c.chars().take(12).collect::<String>(), 12))
+                .map(|c| {
+                    let short: String = c.chars().take(12).collect();
+                    let dirty = if c.ends_with(DIRTY) { DIRTY } else { "" };
+                    clip(&format!("{short}{dirty}"), 18)
+                })
                 .unwrap_or_else(|| "-".into()),
             e.request_id
                 .as_deref()
                 .map(|id| clip(id, 64))
                 .unwrap_or_else(|| "-".into()),
-        ]);
+        ];
+        if let Some(declared) = declared {
+            row.push(if declared.contains(key) {
+                "declared".to_string()
+            } else {
+                "no longer declared".to_string()
+            });
+        }
+        row.push(
+            e.message
+                .as_deref()
+                .map(|m| clip(m, STATUS_MESSAGE))
+                .unwrap_or_else(|| "-".into()),
+        );
+        rows.push(row);
     }
-    let widths: Vec<usize> = (0..8)
+    let columns = rows[0].len();
+    let widths: Vec<usize> = (0..columns)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
-    let mut out = String::new();
     for row in rows {
         let line: Vec<String> = row.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
         out.push_str(line.join("  ").trim_end());
@@ -373,6 +484,6 @@ mod tests {
         entry.request_id = Some(hostile());
         entry.commit = Some(hostile());
         state.entries.insert(key, entry);
-        no_control(&status_text(&state));
+        no_control(&status_text(&state, &hostile(), None));
     }
 }

@@ -12,8 +12,8 @@ use clap::Args;
 use mnpsync::apply::{ActionResult, ApplyOptions};
 use mnpsync::plan::SavedPlan;
 use mnpsync::reconcile::{
-    Applied, Executor, Planned, Progress, Refresh, Request, SavedApplied, apply_saved, reconcile,
-    roots_of,
+    Applied, Executor, OnRefreshFailure, PlanError, Planned, Progress, ReconcileError, Refresh,
+    Request, SavedApplied, apply_saved, reconcile, roots_of, selector_matches_nothing,
 };
 use mnpsync::record::{Lock, Records};
 use mnpsync::report;
@@ -21,7 +21,7 @@ use mnpsync::report;
 use super::common::{
     PruneArgs, SelectArgs, client, commit_of, load_manifests, paths_or_default, shutdown_on_signals,
 };
-use super::{Global, OutputFormat};
+use super::{ClientArgs, Global, OutputFormat};
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -31,6 +31,7 @@ pub struct ApplyArgs {
     /// plan's own options apply: planning flags are refused with it.
     #[arg(long, conflicts_with_all = ["no_refresh", "prune", "selector", "resubmit_rejected"])]
     pub plan: Option<PathBuf>,
+    /// Output on stdout: one line per result and a summary (text), or the report (json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// Plan from the state file instead of listing approvals.
@@ -40,6 +41,8 @@ pub struct ApplyArgs {
     pub prune: PruneArgs,
     #[command(flatten)]
     pub select: SelectArgs,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// Text output: the plan's summary line, a progress bar on a terminal, one line per result.
@@ -92,9 +95,9 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::FAILURE);
     };
     let _lock = Lock::acquire(&global.state_dir)?;
-    let records = Records::open_with(&global.state_dir, global.records_config())
+    let records = Records::open_with(&global.state_dir, args.client.records_config())
         .context("opening the state directory")?;
-    let client = client(global)?;
+    let client = client(global, &args.client)?;
     let render = Render {
         text: args.format == OutputFormat::Text,
         bar: OnceLock::new(),
@@ -104,7 +107,7 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
         client: &client,
         records: &records,
         options: ApplyOptions {
-            concurrency: global.concurrency as usize,
+            concurrency: args.client.concurrency as usize,
         },
         shutdown: &shutdown,
         progress: &render,
@@ -116,33 +119,69 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
             let bytes = std::fs::read(file)
                 .with_context(|| format!("reading the plan {}", file.display()))?;
             let saved = SavedPlan::parse(&bytes).with_context(|| file.display().to_string())?;
-            match apply_saved(&exec, &all, saved, &global.region, &roots, prune_limit).await? {
-                SavedApplied::AlreadyApplied => {
-                    eprintln!(
-                        "The plan {} was already applied; nothing to do.",
-                        file.display()
-                    );
+            let id = saved.id.clone();
+            match apply_saved(&exec, &all, saved, &global.region, &roots, prune_limit).await {
+                Ok(SavedApplied::AlreadyApplied) => {
+                    match args.format {
+                        OutputFormat::Json => println!(
+                            "{}",
+                            serde_json::to_string_pretty(&serde_json::json!({
+                                "already_applied": true,
+                                "plan_id": id,
+                                "plan_file": file.display().to_string(),
+                                "results": [],
+                            }))?
+                        ),
+                        OutputFormat::Text => eprintln!(
+                            "The plan {} was already applied; nothing to do.",
+                            file.display()
+                        ),
+                    }
                     return Ok(ExitCode::SUCCESS);
                 }
-                SavedApplied::Applied(applied) => *applied,
+                Ok(SavedApplied::Applied(applied)) => *applied,
+                Err(ReconcileError::OtherPaths(why)) => {
+                    eprintln!("error: {why}");
+                    return Ok(ExitCode::from(super::EXIT_USAGE));
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         None => {
+            let selector = args.select.selector();
+            if let Some(why) = records.read(|state| {
+                selector_matches_nothing(&all, args.prune.prune.then_some(state), &selector)
+            }) {
+                eprintln!("error: {why}");
+                return Ok(ExitCode::FAILURE);
+            }
             let request = Request {
                 refresh: if args.no_refresh {
                     Refresh::Off
                 } else {
                     Refresh::All
                 },
+                // Acting on records that may be stale would send calls the platform refuses
+                // or that undo a person's work: without a listing, apply stops (exit 1).
+                on_refresh_failure: OnRefreshFailure::Fail,
                 prune: args.prune.prune,
                 prune_limit,
-                selector: args.select.selector(),
+                selector,
                 options: args.select.plan_options(),
                 commit: commit_of(&paths).await,
                 roots,
                 ..Request::default()
             };
-            reconcile(&exec, &all, &request).await?
+            match reconcile(&exec, &all, &request).await {
+                Ok(applied) => applied,
+                Err(e @ ReconcileError::Plan(PlanError::Refresh { .. })) => {
+                    eprintln!(
+                        "error: {e}; nothing was sent (--no-refresh applies from the state file instead)"
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     };
     if let Some(bar) = render.bar.get() {
@@ -150,6 +189,13 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
     }
     let report = applied.report;
     match args.format {
+        OutputFormat::Json if args.plan.is_some() => {
+            let mut value = serde_json::to_value(&report)?;
+            if let Some(object) = value.as_object_mut() {
+                object.insert("already_applied".to_string(), false.into());
+            }
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Text => {
             print!("{}", report::attention_lines(&report));

@@ -11,7 +11,7 @@ use mnpsync::plan::{DEFAULT_PRUNE_LIMIT, PlanOptions};
 use mnpsync::tcmpp::client::Observer;
 use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint, credentials};
 
-use super::Global;
+use super::{ClientArgs, Global};
 
 /// `PATH…` arguments, defaulting to `manifests/`.
 pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -39,25 +39,29 @@ pub fn load_manifests(paths: &[PathBuf]) -> Option<Desired> {
     }
 }
 
-/// The client configuration from the global flags.
-pub fn client_config(global: &Global) -> anyhow::Result<ClientConfig> {
-    let endpoint = Endpoint::parse(&global.endpoint).context("--endpoint / MNPSYNC_ENDPOINT")?;
+/// The client configuration from the client flags and the global region.
+pub fn client_config(global: &Global, flags: &ClientArgs) -> anyhow::Result<ClientConfig> {
+    let endpoint = Endpoint::parse(&flags.endpoint).context("--endpoint / MNPSYNC_ENDPOINT")?;
     let mut config = ClientConfig::new(endpoint);
     config.region = global.region.clone();
-    config.timeout = global.timeout;
-    config.rate_limit = global.rate_limit;
+    config.timeout = flags.timeout;
+    config.rate_limit = flags.rate_limit;
     Ok(config)
 }
 
 /// A client with credentials from the environment or profile file.
-pub fn client(global: &Global) -> anyhow::Result<Client> {
-    observed_client(global, None)
+pub fn client(global: &Global, flags: &ClientArgs) -> anyhow::Result<Client> {
+    observed_client(global, flags, None)
 }
 
 /// [`client`], reporting every HTTP exchange to `observer` (watch's metrics).
-pub fn observed_client(global: &Global, observer: Option<Observer>) -> anyhow::Result<Client> {
-    let config = client_config(global)?;
-    let credentials: Credentials = credentials::load(global.profile.as_deref())?;
+pub fn observed_client(
+    global: &Global,
+    flags: &ClientArgs,
+    observer: Option<Observer>,
+) -> anyhow::Result<Client> {
+    let config = client_config(global, flags)?;
+    let credentials: Credentials = credentials::load(flags.profile.as_deref())?;
     tracing::debug!(source = %credentials.source, secret_id = %credentials.masked_id(), "credentials");
     Ok(Client::observed(credentials, config, observer)?)
 }
@@ -136,9 +140,12 @@ pub fn shutdown_on_signals() -> tokio_util::sync::CancellationToken {
         );
         trigger.cancel();
         signal().await;
-        eprintln!(
-            "error: second interrupt: exiting now; every outcome so far is in the journal, and the next run replays it"
-        );
+        let why = "second interrupt: exiting now; every outcome so far is in the journal, and the next run replays it";
+        if super::json_logs() {
+            tracing::error!("{why}");
+        } else {
+            eprintln!("error: {why}");
+        }
         std::process::exit(130);
     });
     token

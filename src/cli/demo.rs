@@ -39,6 +39,9 @@ const DEMO_FIXTURE: &str = include_str!("../../examples/demo-fixture.yaml");
 pub struct DemoArgs {
     /// Manifests to use (default: manifests/ when present, else the built-in examples).
     pub path: Option<PathBuf>,
+    /// Requests per second per API action, for the demo's client and its simulator alike.
+    #[arg(long, env = "MNPSYNC_RATE_LIMIT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rate_limit: u32,
 }
 
 fn step(n: u32, title: &str) {
@@ -84,7 +87,7 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let fixture = Fixture::from_yaml(DEMO_FIXTURE).map_err(anyhow::Error::msg)?;
     let sim_config = SimConfig {
         fixture: Some(fixture),
-        rate_limit: global.rate_limit,
+        rate_limit: args.rate_limit,
         ..SimConfig::default()
     };
     let credentials = Credentials::new(
@@ -99,7 +102,7 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     let mut config = ClientConfig::new(Endpoint::parse(&sim.url)?);
     config.region = global.region.clone();
-    config.rate_limit = global.rate_limit;
+    config.rate_limit = args.rate_limit;
     let client = Client::new(credentials, config)?;
 
     step(1, &format!("validate {}", manifests.display()));
@@ -123,7 +126,7 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..Request::default()
     };
     let show = Show {
-        rate_limit: global.rate_limit,
+        rate_limit: args.rate_limit,
     };
     let shutdown = CancellationToken::new();
     let exec = Executor {
@@ -178,10 +181,7 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         &shutdown,
     )
     .await?;
-    print!(
-        "{}",
-        report::plan_text(&again.plan, global.rate_limit, true)
-    );
+    print!("{}", report::plan_text(&again.plan, args.rate_limit, true));
 
     step(6, "the journal (.mnpsync/journal.jsonl in a real run)");
     let (lines, _) = read_journal(&state_dir)?;

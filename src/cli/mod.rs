@@ -26,23 +26,16 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every command takes.
+/// Flags every command takes (shown under "Global options").
 #[derive(Debug, Args)]
 pub struct Global {
-    /// API endpoint (https, or http to a loopback host only).
-    #[arg(
-        long,
-        global = true,
-        env = "MNPSYNC_ENDPOINT",
-        default_value = mnpsync::tcmpp::DEFAULT_ENDPOINT
-    )]
-    pub endpoint: String,
     /// Default region for requests (a manifest's spec.region wins).
     #[arg(
         long,
         global = true,
         env = "TENCENTCLOUD_REGION",
-        default_value = "ap-guangzhou"
+        default_value = "ap-guangzhou",
+        help_heading = "Global options"
     )]
     pub region: String,
     /// Where the journal, state file and lock live.
@@ -50,37 +43,52 @@ pub struct Global {
         long,
         global = true,
         env = "MNPSYNC_STATE_DIR",
-        default_value = ".mnpsync"
+        default_value = ".mnpsync",
+        help_heading = "Global options"
     )]
     pub state_dir: PathBuf,
-    /// Requests per second per API action, evenly spaced.
-    #[arg(long, global = true, env = "MNPSYNC_RATE_LIMIT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub rate_limit: u32,
-    /// Requests in flight at most.
-    #[arg(long, global = true, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub concurrency: u32,
-    /// Per-request timeout, e.g. 10s or 500ms.
-    #[arg(long, global = true, default_value = "10s", value_parser = parse_duration)]
-    pub timeout: Duration,
-    /// Rotated journals kept in the state directory (journal.1.jsonl …); a journal is rotated
-    /// after a checkpoint once it reaches 16 MiB.
-    #[arg(long, global = true, env = "MNPSYNC_JOURNAL_KEEP", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub journal_keep: u32,
-    /// Credentials profile of the profile file (default: TENCENTCLOUD_PROFILE, then `default`).
-    #[arg(long, global = true)]
-    pub profile: Option<String>,
     /// Log format on stderr.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, help_heading = "Global options")]
     pub log_format: LogFormat,
     /// More logging (-v debug, -vv trace).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet", help_heading = "Global options")]
     pub verbose: u8,
     /// Less logging (warnings and errors only).
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
 }
 
-impl Global {
+/// The API client's flags, for the commands that call the API or run a reconcile (`plan`,
+/// `apply`, `watch`, `demo`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Client options")]
+pub struct ClientArgs {
+    /// API endpoint (https, or http to a loopback host only).
+    #[arg(
+        long,
+        env = "MNPSYNC_ENDPOINT",
+        default_value = mnpsync::tcmpp::DEFAULT_ENDPOINT
+    )]
+    pub endpoint: String,
+    /// Requests per second per API action, evenly spaced.
+    #[arg(long, env = "MNPSYNC_RATE_LIMIT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rate_limit: u32,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
+    /// Per-request timeout, e.g. 10s or 500ms.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Rotated journals kept in the state directory (journal.1.jsonl …); a journal is rotated
+    /// after a checkpoint once it reaches 16 MiB.
+    #[arg(long, env = "MNPSYNC_JOURNAL_KEEP", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub journal_keep: u32,
+    /// Credentials profile of the profile file (default: TENCENTCLOUD_PROFILE, then `default`).
+    #[arg(long)]
+    pub profile: Option<String>,
+}
+
+impl ClientArgs {
     /// How the records keep their journal.
     pub fn records_config(&self) -> mnpsync::record::RecordsConfig {
         mnpsync::record::RecordsConfig {
@@ -131,7 +139,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 10s, 250ms, 1m)"))
 }
 
+/// Whether logs are JSON lines (`--log-format json`): then every stderr line goes through the
+/// logger, errors included.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub(crate) fn json_logs() -> bool {
+    JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn init_logging(global: &Global) {
+    JSON_LOGS.store(
+        global.log_format == LogFormat::Json,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     use tracing_subscriber::EnvFilter;
     let default = if global.quiet {
         "warn"
@@ -156,9 +176,36 @@ fn init_logging(global: &Global) {
     };
 }
 
+/// Exit codes (DESIGN.md §5): 0 success, 1 error, 2 changes (`plan --detailed-exitcode`),
+/// 3 attention (`plan --fail-on-attention`), 64 usage error (EX_USAGE), 130 second interrupt.
+pub const EXIT_CHANGES: u8 = 2;
+/// `plan --fail-on-attention` with attention items.
+pub const EXIT_ATTENTION: u8 = 3;
+/// A mistyped flag, a conflicting pair, a bad value (sysexits' EX_USAGE; 2 means "changes").
+pub const EXIT_USAGE: u8 = 64;
+
+/// Parses the command line; clap's message is printed as clap prints it, and usage errors exit
+/// [`EXIT_USAGE`] (`--help` and `--version` exit 0).
+fn parse() -> Result<Cli, ExitCode> {
+    match Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e) => {
+            let _ = e.print();
+            Err(if e.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
 /// Entry point: parses flags, runs the command, prints errors with their chain.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     init_logging(&cli.global);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -176,7 +223,12 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            if json_logs() {
+                // Every stderr line is JSON with --log-format json.
+                tracing::error!("{e:#}");
+            } else {
+                eprintln!("error: {e:#}");
+            }
             ExitCode::FAILURE
         }
     }

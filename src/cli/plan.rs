@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use clap::Args;
 
 use mnpsync::plan::{SavedOptions, SavedPlan};
-use mnpsync::reconcile::{Refresh, Request, make_plan, roots_of};
+use mnpsync::reconcile::{
+    Refresh, Request, make_plan, roots_of, selector_matches_nothing, unmanaged,
+};
 use mnpsync::record::recover;
 use mnpsync::report;
 use tokio_util::sync::CancellationToken;
@@ -16,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::common::{
     SelectArgs, client, client_config, commit_of, load_manifests, paths_or_default,
 };
-use super::{Global, PlanFormat};
+use super::{ClientArgs, Global, PlanFormat};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -25,11 +27,15 @@ pub struct PlanArgs {
     /// Save the plan (with a digest of the manifests) for `apply --plan`.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Output on stdout: text for people, json for machines, markdown for a pull-request comment.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     /// Exit 0 with no changes, 2 with changes, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// As --detailed-exitcode, and exit 3 when a version needs attention (before 2).
+    #[arg(long)]
+    pub fail_on_attention: bool,
     /// Plan from the state file instead of listing approvals (no credentials needed).
     #[arg(long)]
     pub no_refresh: bool,
@@ -41,6 +47,8 @@ pub struct PlanArgs {
     /// List unchanged versions too (text format).
     #[arg(long)]
     pub all: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
@@ -49,12 +57,18 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     let (state, _) = recover(&global.state_dir).context("reading the state directory")?;
+    if let Some(why) =
+        selector_matches_nothing(&all, args.prune.then_some(&state), &args.select.selector())
+    {
+        eprintln!("error: {why}");
+        return Ok(ExitCode::FAILURE);
+    }
     let client = if args.no_refresh {
         None
     } else {
         // An endpoint error stands on its own; only a credential error needs the hint.
-        client_config(global)?;
-        Some(client(global).context(
+        client_config(global, &args.client)?;
+        Some(client(global, &args.client).context(
             "plan lists the platform's approvals and needs credentials for that (--no-refresh plans from the state file instead)",
         )?)
     };
@@ -85,6 +99,7 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
         tracing::warn!("{warning}");
     }
     let plan = planned.plan.clone();
+    let unmanaged = unmanaged(&all, &state, &request.selector, &request.roots, &plan);
     if let Some(out) = &args.out {
         let saved = SavedPlan::new(
             plan.clone(),
@@ -108,12 +123,27 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
         );
     }
     match args.format {
-        PlanFormat::Text => print!("{}", report::plan_text(&plan, global.rate_limit, args.all)),
-        PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
+        PlanFormat::Text => print!(
+            "{}",
+            report::plan_text_with(&plan, args.client.rate_limit, args.all, &unmanaged)
+        ),
+        PlanFormat::Json if unmanaged.is_empty() => {
+            println!("{}", serde_json::to_string_pretty(&plan)?)
+        }
+        PlanFormat::Json => {
+            let mut value = serde_json::to_value(&plan)?;
+            if let Some(object) = value.as_object_mut() {
+                object.insert("unmanaged".to_string(), serde_json::to_value(&unmanaged)?);
+            }
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
         PlanFormat::Markdown => print!("{}", report::plan_markdown(&plan)),
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
-        ExitCode::from(2)
+    let detailed = args.detailed_exitcode || args.fail_on_attention;
+    Ok(if args.fail_on_attention && plan.summary.attention > 0 {
+        ExitCode::from(super::EXIT_ATTENTION)
+    } else if detailed && plan.has_changes() {
+        ExitCode::from(super::EXIT_CHANGES)
     } else {
         ExitCode::SUCCESS
     })

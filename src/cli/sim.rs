@@ -34,6 +34,10 @@ pub struct SimArgs {
     /// Seed for fault and latency choices, for repeatable runs.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// The simulator's own limit: at most N requests per API action in any one-second window,
+    /// beyond which it answers RequestLimitExceeded (not read from MNPSYNC_RATE_LIMIT).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rate_limit: u32,
 }
 
 pub fn parse_latency(text: &str) -> Result<(u64, u64), String> {
@@ -61,9 +65,9 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
-pub async fn exec(global: &Global, args: SimArgs) -> anyhow::Result<ExitCode> {
+pub async fn exec(_global: &Global, args: SimArgs) -> anyhow::Result<ExitCode> {
     let mut config = SimConfig {
-        rate_limit: global.rate_limit,
+        rate_limit: args.rate_limit,
         latency_ms: args.latency,
         fault_rate: args.fault_rate,
         seed: args.seed,

@@ -9,12 +9,13 @@ use std::time::Duration;
 use clap::Args;
 
 use mnpsync::apply::ApplyOptions;
+use mnpsync::reconcile::selector_matches_nothing;
 use mnpsync::watch::{self, Metrics, WatchOptions};
 
 use super::common::{
     PruneArgs, SelectArgs, observed_client, paths_or_default, shutdown_on_signals,
 };
-use super::{Global, parse_duration};
+use super::{ClientArgs, Global, parse_duration};
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
@@ -40,6 +41,8 @@ pub struct WatchArgs {
     /// Serve GET /healthz and GET /metrics here, e.g. 127.0.0.1:8080 or :8080 (port 0: any free port).
     #[arg(long, value_parser = parse_health_addr)]
     pub health_addr: Option<SocketAddr>,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// `HOST:PORT`, or `:PORT` for every interface.
@@ -53,8 +56,24 @@ pub fn parse_health_addr(text: &str) -> Result<SocketAddr, String> {
 }
 
 pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> {
+    let paths = paths_or_default(&args.paths);
+    // A selector that matches nothing at start is a typo, not an empty release (later manifest
+    // changes are watch's to judge). A broken set is watch's to report and wait out.
+    if let Ok(all) = mnpsync::manifest::load(&paths) {
+        let records = if args.prune.prune {
+            mnpsync::record::recover(&global.state_dir)
+                .ok()
+                .map(|(state, _)| state)
+        } else {
+            None
+        };
+        if let Some(why) = selector_matches_nothing(&all, records.as_ref(), &args.select.selector())
+        {
+            anyhow::bail!(why);
+        }
+    }
     let metrics = Metrics::new();
-    let client = observed_client(global, Some(metrics.observer()))?;
+    let client = observed_client(global, &args.client, Some(metrics.observer()))?;
     let options = WatchOptions {
         interval: args.interval,
         debounce: args.debounce,
@@ -65,11 +84,11 @@ pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> 
         plan: args.select.plan_options(),
         health_addr: args.health_addr,
         apply: ApplyOptions {
-            concurrency: global.concurrency as usize,
+            concurrency: args.client.concurrency as usize,
         },
-        records: global.records_config(),
+        records: args.client.records_config(),
         full_resync: args.full_resync,
-        ..WatchOptions::new(paths_or_default(&args.paths))
+        ..WatchOptions::new(paths)
     };
     let shutdown = shutdown_on_signals();
     watch::run(client, &global.state_dir, options, metrics, shutdown).await?;

@@ -14,8 +14,11 @@
 //! [`crate::record`].
 //!
 //! - `refresh`: which platforms are listed, and listings → observed state.
+//! - `conflicts`: a submit that another version's pending request of the same mini program
+//!   would block, flagged in the plan.
 //! - `saved`: applying a saved plan (`apply --plan`).
 
+mod conflicts;
 mod refresh;
 mod saved;
 
@@ -52,9 +55,10 @@ pub enum Refresh {
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnRefreshFailure {
-    /// Plan from the records, with a warning (`plan`, `apply`).
+    /// Plan from the records, with a warning naming every platform not listed (`plan`).
     FallBack,
-    /// Stop: [`PlanError::Refresh`] (`watch`, which retries with backoff).
+    /// Stop: [`PlanError::Refresh`] (`apply`, which must not act on stale records; `watch`,
+    /// which retries with backoff).
     Fail,
 }
 
@@ -158,11 +162,11 @@ pub enum PlanError {
         error: Box<ApiError>,
         credentials: Box<crate::tcmpp::credentials::Source>,
     },
-    /// A listing failed and the request said not to fall back.
-    #[error("refresh failed for platform {platform}: {error}")]
+    /// Listings failed and the request said not to fall back: every platform that could not
+    /// be listed, with its error.
+    #[error("refresh failed for {}", describe_failures(.failures))]
     Refresh {
-        platform: String,
-        error: Box<ApiError>,
+        failures: Vec<(String, Box<ApiError>)>,
     },
     /// The prune guard refused the plan; nothing was sent.
     #[error("{0}")]
@@ -184,12 +188,32 @@ pub enum ReconcileError {
     /// A saved plan no longer holds (manifests or approval states moved).
     #[error("{0}")]
     Stale(String),
-    /// Listing the platforms to check a saved plan failed.
-    #[error("refreshing platform {platform} to check the plan: {error}")]
+    /// A saved plan was made from manifests under other paths than the ones given (a usage
+    /// error, not a stale plan).
+    #[error("{0}")]
+    OtherPaths(String),
+    /// Listing the platforms to check a saved plan failed (every platform that could not be
+    /// listed).
+    #[error("refreshing {} to check the plan", describe_failures(.failures))]
     CheckRefresh {
-        platform: String,
-        error: Box<ApiError>,
+        failures: Vec<(String, Box<ApiError>)>,
     },
+}
+
+/// `platform A: error` for one failed listing, `2 platforms: A: error; B: error` for several.
+pub fn describe_failures(failures: &[(String, Box<ApiError>)]) -> String {
+    match failures {
+        [(platform, error)] => format!("platform {platform}: {error}"),
+        _ => format!(
+            "{} platforms: {}",
+            failures.len(),
+            failures
+                .iter()
+                .map(|(platform, error)| format!("{platform}: {error}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
 }
 
 /// A plan, what a user should know about how it was made, and what it was made from (for a
@@ -271,6 +295,94 @@ pub(crate) fn prune_candidates(
         .collect()
 }
 
+/// A version the records hold that no manifest declares and that the plan leaves alone (no
+/// `--prune`, or not mnpsync's to cancel): no longer managed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unmanaged {
+    pub key: Key,
+    pub name: String,
+    pub observed: Observed,
+}
+
+/// The versions of the records, in this run's scope (selector, roots: as for prune), that no
+/// manifest of `all` declares and that `plan` does not act on.
+pub fn unmanaged(
+    all: &Desired,
+    state: &State,
+    selector: &Selector,
+    roots: &[Root],
+    plan: &Plan,
+) -> Vec<Unmanaged> {
+    state
+        .entries
+        .iter()
+        .filter(|(key, entry)| {
+            !all.resources.contains_key(*key)
+                && !plan.resources.iter().any(|r| &r.key == *key)
+                && selector.matches(&entry.labels)
+                && (roots.is_empty()
+                    || entry
+                        .root
+                        .as_ref()
+                        .is_none_or(|id| roots.iter().any(|r| &r.id == id)))
+        })
+        .map(|(key, entry)| Unmanaged {
+            key: key.clone(),
+            name: entry.name.clone(),
+            observed: entry.observed,
+        })
+        .collect()
+}
+
+/// Why `selector` selects nothing, when it does: no manifest of `all` matches it and (for a
+/// prune) no recorded version either. The message names the labels in use (those of the keys
+/// the selector names, else all), so a typo is plain to see: `--selector team=paymnets matches
+/// no manifest (labels in use: team=payments, team=retail)`. `None` for the empty selector.
+pub fn selector_matches_nothing(
+    all: &Desired,
+    records: Option<&State>,
+    selector: &Selector,
+) -> Option<String> {
+    if selector.is_empty() || all.resources.values().any(|r| selector.matches(&r.labels)) {
+        return None;
+    }
+    if records.is_some_and(|state| state.entries.values().any(|e| selector.matches(&e.labels))) {
+        return None;
+    }
+    let labels: BTreeSet<(&String, &String)> = all
+        .resources
+        .values()
+        .flat_map(|r| r.labels.iter())
+        .collect();
+    let named: Vec<&(&String, &String)> = labels
+        .iter()
+        .filter(|(k, _)| selector.0.iter().any(|(key, _)| key == *k))
+        .collect();
+    let shown: Vec<&(&String, &String)> = if named.is_empty() {
+        labels.iter().collect()
+    } else {
+        named
+    };
+    const SHOWN: usize = 20;
+    let mut list: Vec<String> = shown
+        .iter()
+        .take(SHOWN)
+        .map(|(k, v)| crate::text::clip(&format!("{k}={v}"), 80))
+        .collect();
+    if shown.len() > SHOWN {
+        list.push(format!("… {} more", shown.len() - SHOWN));
+    }
+    let in_use = if list.is_empty() {
+        "no manifest has labels".to_string()
+    } else {
+        format!("labels in use: {}", list.join(", "))
+    };
+    Some(format!(
+        "--selector {} matches no manifest ({in_use})",
+        crate::text::clip(&selector.to_string(), 200)
+    ))
+}
+
 /// Selects, refreshes (as asked and possible), plans and guards.
 ///
 /// `all` is the whole manifest set (prune must not cancel what any manifest declares, selected
@@ -322,37 +434,44 @@ pub async fn make_plan(
         }
     };
     let mut refreshed = to_refresh.is_some();
+    // Every version the listings showed, declared or not (the conflict rule's neighbours).
+    let mut listed = BTreeMap::new();
     if let Some((client, keys)) = to_refresh
         && !keys.is_empty()
     {
         let fresh = tokio::select! {
-            fresh = refresh(client, &keys) => fresh,
+            fresh = refresh::refresh_seen(client, &keys) => fresh,
             () = shutdown.cancelled() => return Err(PlanError::Interrupted),
         };
         match fresh {
-            Ok(fresh) => observed.extend(fresh),
-            Err((platform, e)) if e.class == Class::Auth => {
-                return Err(PlanError::Auth {
-                    platform,
-                    error: Box::new(e.error),
-                    credentials: Box::new(client.credentials().source.clone()),
-                });
+            Ok((fresh, seen)) => {
+                observed.extend(fresh);
+                listed = seen;
             }
-            Err((platform, e)) => match request.on_refresh_failure {
-                OnRefreshFailure::Fail => {
-                    return Err(PlanError::Refresh {
+            Err(mut failures) => {
+                if let Some(at) = failures.iter().position(|(_, e)| e.class == Class::Auth) {
+                    let (platform, e) = failures.swap_remove(at);
+                    return Err(PlanError::Auth {
                         platform,
                         error: Box::new(e.error),
+                        credentials: Box::new(client.credentials().source.clone()),
                     });
                 }
-                OnRefreshFailure::FallBack => {
-                    refreshed = false;
-                    warnings.push(format!(
-                        "refresh failed for platform {platform} ({}); planning from the state file instead",
-                        e.error
-                    ));
+                let failures: Vec<(String, Box<ApiError>)> = failures
+                    .into_iter()
+                    .map(|(platform, e)| (platform, Box::new(e.error)))
+                    .collect();
+                match request.on_refresh_failure {
+                    OnRefreshFailure::Fail => return Err(PlanError::Refresh { failures }),
+                    OnRefreshFailure::FallBack => {
+                        refreshed = false;
+                        warnings.push(format!(
+                            "refresh failed for {}; planning from the state file instead",
+                            describe_failures(&failures)
+                        ));
+                    }
                 }
-            },
+            }
         }
     }
     // Ownership is per approval: a newer approval that mnpsync did not create (a person's
@@ -367,7 +486,7 @@ pub async fn make_plan(
             )
         })
     });
-    let plan = plan(
+    let mut plan = plan(
         &desired,
         &observed,
         &prune,
@@ -375,6 +494,8 @@ pub async fn make_plan(
         refreshed,
         request.commit.clone(),
     );
+    listed.extend(observed.iter().map(|(k, o)| (k.clone(), o.clone())));
+    conflicts::annotate(&mut plan, &listed);
     let observation = plan
         .resources
         .iter()

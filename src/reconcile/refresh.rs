@@ -16,11 +16,21 @@ const REFRESH_CONCURRENCY: usize = 8;
 /// (`none` when the platform has no record of it).
 ///
 /// # Errors
-/// The first platform whose listing failed after retries.
+/// Every platform whose listing failed after retries, sorted by platform (never empty): all
+/// listings run to their end, so the message can name each platform that could not be listed.
 pub async fn refresh(
     client: &Client,
     keys: &BTreeMap<Key, Option<String>>,
-) -> Result<BTreeMap<Key, Observation>, (String, CallError)> {
+) -> Result<BTreeMap<Key, Observation>, Vec<(String, CallError)>> {
+    refresh_seen(client, keys).await.map(|(fresh, _)| fresh)
+}
+
+/// [`refresh`], and every version the listings showed (declared or not), for the rules that
+/// look at a version's neighbours (another version's pending request of the same mini program).
+pub(crate) async fn refresh_seen(
+    client: &Client,
+    keys: &BTreeMap<Key, Option<String>>,
+) -> Result<Listed, Vec<(String, CallError)>> {
     // Owned values keep the future `Send` (borrowed ones inside the stream's closure are not
     // provably so), which lets callers spawn a reconcile.
     let mut platforms: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -39,11 +49,18 @@ pub async fn refresh(
         })
         .buffer_unordered(REFRESH_CONCURRENCY);
     let mut seen = BTreeMap::new();
+    let mut failures = Vec::new();
     while let Some((platform, records)) = listings.next().await {
-        let records = records.map_err(|e| (platform.clone(), e))?;
-        seen.extend(observe_records(&platform, &records));
+        match records {
+            Ok(records) => seen.extend(observe_records(&platform, &records)),
+            Err(e) => failures.push((platform, e)),
+        }
     }
-    Ok(keys
+    if !failures.is_empty() {
+        failures.sort_by(|a, b| a.0.cmp(&b.0));
+        return Err(failures);
+    }
+    let fresh = keys
         .keys()
         .map(|k| {
             let observation = seen
@@ -52,8 +69,12 @@ pub async fn refresh(
                 .unwrap_or_else(|| Observed::None.into());
             (k.clone(), observation)
         })
-        .collect())
+        .collect();
+    Ok((fresh, seen))
 }
+
+/// What [`refresh_seen`] gives: the observation of each asked key, and of every listed version.
+pub(crate) type Listed = (BTreeMap<Key, Observation>, BTreeMap<Key, Observation>);
 
 /// The keys whose platforms must be listed: every platform with at least one version not in a
 /// final review state (approved, rejected) per `known`. A listed platform refreshes all its keys.

@@ -1,6 +1,8 @@
 //! Applying a saved plan (`apply --plan`): refuse it when it was applied already or no longer
 //! holds, guard it, execute exactly it, and remember that it was applied.
 
+use std::path::{Component, Path, PathBuf};
+
 use crate::manifest::Desired;
 use crate::plan::SavedPlan;
 
@@ -46,7 +48,20 @@ pub async fn apply_saved(
         let selector = saved.options.selector.parse().unwrap_or_default();
         prune_candidates(all, state, &selector, roots)
     });
-    if let Some(why) = saved.tampering(all, &owned, default_region) {
+    if all.digest != saved.manifests_digest
+        && let Some(why) = other_paths(&saved, roots)
+    {
+        return Err(ReconcileError::OtherPaths(why));
+    }
+    // The conflict notes are the pipeline's, not the planner's: compare without them.
+    let mut bare = saved.clone();
+    super::conflicts::strip(
+        &mut bare.plan,
+        &crate::plan::PlanOptions {
+            resubmit_rejected: saved.options.resubmit_rejected,
+        },
+    );
+    if let Some(why) = bare.tampering(all, &owned, default_region) {
         return Err(ReconcileError::Stale(why));
     }
     let keys = saved
@@ -59,9 +74,11 @@ pub async fn apply_saved(
         live = refresh(exec.client, &keys) => live,
         () = exec.shutdown.cancelled() => return Err(PlanError::Interrupted.into()),
     };
-    let live = live.map_err(|(platform, e)| ReconcileError::CheckRefresh {
-        platform,
-        error: Box::new(e.error),
+    let live = live.map_err(|failures| ReconcileError::CheckRefresh {
+        failures: failures
+            .into_iter()
+            .map(|(platform, e)| (platform, Box::new(e.error)))
+            .collect(),
     })?;
     if let Some(why) = saved.staleness(&live) {
         return Err(ReconcileError::Stale(why));
@@ -85,4 +102,42 @@ pub async fn apply_saved(
         exec.records.flush().await?;
     }
     Ok(SavedApplied::Applied(Box::new(applied)))
+}
+
+/// When the manifests differ from the plan's, whether that is because other paths were given:
+/// a manifest the plan was made from (`source`, as the plan run named it) lies under none of
+/// `roots`. Says so, naming it.
+fn other_paths(saved: &SavedPlan, roots: &[Root]) -> Option<String> {
+    if roots.is_empty() {
+        return None;
+    }
+    let normal = |path: &Path| -> PathBuf {
+        path.components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .collect()
+    };
+    let given: Vec<PathBuf> = roots.iter().map(|r| normal(&r.given)).collect();
+    let outside = saved
+        .plan
+        .resources
+        .iter()
+        .filter(|r| !r.pruned)
+        .map(|r| {
+            r.source
+                .rsplit_once(':')
+                .map_or(r.source.as_str(), |(p, _)| p)
+        })
+        .find(|source| {
+            let source = normal(Path::new(source));
+            !given.iter().any(|g| source.starts_with(g))
+        })?;
+    let shown: Vec<String> = roots
+        .iter()
+        .map(|r| crate::text::clip(&r.given.display().to_string(), 120))
+        .collect();
+    Some(format!(
+        "the plan was made from other manifest paths: {} is not under {}; give apply the PATHs the plan was made with, or plan again",
+        crate::text::clip(outside, 200),
+        shown.join(", ")
+    ))
 }

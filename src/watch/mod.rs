@@ -181,8 +181,8 @@ struct Valid {
 /// Runs the watch until `shutdown` is cancelled, then returns `Ok` (exit 0).
 ///
 /// Holds the state-directory lock for its whole life. With `health_addr`, serves `/healthz`
-/// and `/metrics` and announces the bound address as `health on http://ADDR`, both as a log line
-/// and as a plain line on stderr (for scripts). Build `client` with
+/// and `/metrics` and announces the bound address in one log event, `health on http://ADDR`
+/// with the field `addr` (for scripts). Build `client` with
 /// `Client::observed(…, Some(metrics.observer()))` to get request metrics.
 ///
 /// The returned future is `Send`: it may be spawned on a multi-threaded runtime.
@@ -217,8 +217,8 @@ pub async fn run(
             let bound = listener
                 .local_addr()
                 .map_err(|source| WatchError::Health { addr, source })?;
-            tracing::info!("health on http://{bound}");
-            eprintln!("health on http://{bound}");
+            // One event, with the address as a field for scripts (`addr`).
+            tracing::info!(addr = %bound, "health on http://{bound}");
             Some(tokio::spawn(serve_health(
                 listener,
                 status.clone(),

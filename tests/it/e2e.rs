@@ -1029,9 +1029,10 @@ async fn status_lists_each_version_with_its_last_outcome() {
     let status = env.run(&["status"]).await;
     status.assert_code(0);
     let lines = status.stdout_lines();
-    assert_eq!(lines.len(), 2, "{status:?}");
-    assert!(lines[0].starts_with("VERSION"), "{status:?}");
-    let columns: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(lines.len(), 3, "{status:?}");
+    assert!(lines[0].starts_with("State directory "), "{status:?}");
+    assert!(lines[1].starts_with("VERSION"), "{status:?}");
+    let columns: Vec<&str> = lines[2].split_whitespace().collect();
     assert_eq!(
         (columns[0], columns[1], columns[2], columns[3], columns[4]),
         (
@@ -1043,7 +1044,12 @@ async fn status_lists_each_version_with_its_last_outcome() {
         ),
         "{status:?}"
     );
-    assert_eq!(columns.last(), Some(&request_id.as_str()), "{status:?}");
+    // The request id, then the last message (none for a submit that went through).
+    assert_eq!(
+        columns[columns.len() - 2..],
+        [request_id.as_str(), "-"],
+        "{status:?}"
+    );
 
     let json = env.run(&["status", "--format", "json"]).await;
     json.assert_code(0);

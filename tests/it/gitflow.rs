@@ -804,7 +804,7 @@ async fn status_shows_the_last_outcome_when_commit_and_request_id() {
             .unwrap_or_else(|| panic!("no row for {version}:\n{}", status.stdout));
         line.split_whitespace().map(str::to_string).collect()
     };
-    // VERSION NAME OBSERVED LAST OUTCOME WHEN COMMIT REQUEST-ID
+    // VERSION NAME OBSERVED LAST OUTCOME WHEN COMMIT REQUEST-ID MESSAGE
     let expected = [
         (
             101,
@@ -827,7 +827,7 @@ async fn status_shows_the_last_outcome_when_commit_and_request_id() {
     ];
     for (version, name, observed, last, outcome, commit, request) in expected {
         let row = row(version);
-        assert_eq!(row.len(), 8, "{row:?}");
+        assert_eq!(row.len(), 9, "{row:?}");
         assert_eq!(
             [&row[1], &row[2], &row[3], &row[4], &row[6], &row[7]],
             [name, observed, last, outcome, &commit[..12], &request],

@@ -10,6 +10,7 @@ mod client_wire;
 mod convergence;
 mod durability;
 mod e2e;
+mod first_hour;
 mod gitflow;
 mod pipelines;
 mod saved_plans;

@@ -110,17 +110,23 @@ impl Setup {
                 let found = watch
                     .stderr()
                     .lines()
-                    .any(|l| l.starts_with("health on http://"));
+                    .any(|l| l.contains("health on http://"));
                 async move { found }
             })
             .await;
+        // The log event `health on http://ADDR addr=ADDR`.
         let line = watch
             .stderr()
             .lines()
-            .find(|l| l.starts_with("health on http://"))
+            .find(|l| l.contains("health on http://"))
             .unwrap()
             .to_string();
-        watch.health = line.trim_start_matches("health on ").trim().to_string();
+        watch.health = line
+            .split("health on ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap()
+            .to_string();
         watch
     }
 
