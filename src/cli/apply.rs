@@ -19,7 +19,8 @@ use mnpsync::record::{Lock, Records};
 use mnpsync::report;
 
 use super::common::{
-    PruneArgs, SelectArgs, client, commit_of, load_manifests, paths_or_default, shutdown_on_signals,
+    ManifestArgs, PruneArgs, SelectArgs, client, commit_of, load_manifests, paths_or_default,
+    shutdown_on_signals,
 };
 use super::{ClientArgs, Global, OutputFormat};
 
@@ -43,6 +44,8 @@ pub struct ApplyArgs {
     pub select: SelectArgs,
     #[command(flatten)]
     pub client: ClientArgs,
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
 }
 
 /// Text output: the plan's summary line, a progress bar on a terminal, one line per result.
@@ -91,7 +94,7 @@ impl Progress for Render {
 
 pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let paths = paths_or_default(&args.paths);
-    let Some(all) = load_manifests(&paths) else {
+    let Some(all) = load_manifests(&paths, &args.manifest) else {
         return Ok(ExitCode::FAILURE);
     };
     let _lock = Lock::acquire(&global.state_dir)?;

@@ -23,9 +23,14 @@ pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// Loads and validates manifests; on failure prints every error to stderr and returns `None`.
-pub fn load_manifests(paths: &[PathBuf]) -> Option<Desired> {
-    match manifest::load(paths) {
-        Ok(desired) => Some(desired),
+pub fn load_manifests(paths: &[PathBuf], flags: &ManifestArgs) -> Option<Desired> {
+    match manifest::load_with_warnings(paths, &flags.options()) {
+        Ok(loaded) => {
+            for warning in &loaded.warnings {
+                tracing::warn!("{warning}");
+            }
+            Some(loaded.desired)
+        }
         Err(errors) => {
             for e in &errors.0 {
                 eprintln!("{e}");
@@ -35,6 +40,27 @@ pub fn load_manifests(paths: &[PathBuf]) -> Option<Desired> {
                 errors.0.len()
             );
             None
+        }
+    }
+}
+
+/// How manifests are read: links out of the root, the size limit.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Manifest options")]
+pub struct ManifestArgs {
+    /// Follow links out of the manifest root (refused by default).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Largest manifest file read, in bytes.
+    #[arg(long, value_name = "N", default_value_t = manifest::MAX_FILE_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_manifest_bytes: u64,
+}
+
+impl ManifestArgs {
+    pub fn options(&self) -> manifest::LoadOptions {
+        manifest::LoadOptions {
+            follow_symlinks: self.follow_symlinks,
+            max_file_bytes: self.max_manifest_bytes,
         }
     }
 }

@@ -16,7 +16,7 @@ use mnpsync::report;
 use tokio_util::sync::CancellationToken;
 
 use super::common::{
-    SelectArgs, client, client_config, commit_of, load_manifests, paths_or_default,
+    ManifestArgs, SelectArgs, client, client_config, commit_of, load_manifests, paths_or_default,
 };
 use super::{ClientArgs, Global, PlanFormat};
 
@@ -49,11 +49,13 @@ pub struct PlanArgs {
     pub all: bool,
     #[command(flatten)]
     pub client: ClientArgs,
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
 }
 
 pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
     let paths = paths_or_default(&args.paths);
-    let Some(all) = load_manifests(&paths) else {
+    let Some(all) = load_manifests(&paths, &args.manifest) else {
         return Ok(ExitCode::FAILURE);
     };
     let (state, _) = recover(&global.state_dir).context("reading the state directory")?;

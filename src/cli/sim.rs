@@ -38,6 +38,15 @@ pub struct SimArgs {
     /// beyond which it answers RequestLimitExceeded (not read from MNPSYNC_RATE_LIMIT).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub rate_limit: u32,
+    /// Close connections whose request headers are late (idle ones too); 0 disables.
+    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = super::parse_duration)]
+    pub header_timeout: std::time::Duration,
+    /// Answer and close requests whose body is late; 0 disables.
+    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = super::parse_duration)]
+    pub body_timeout: std::time::Duration,
+    /// Calls kept for GET /_sim/calls (oldest dropped); 0 keeps none.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub call_log_limit: usize,
 }
 
 pub fn parse_latency(text: &str) -> Result<(u64, u64), String> {
@@ -71,6 +80,9 @@ pub async fn exec(_global: &Global, args: SimArgs) -> anyhow::Result<ExitCode> {
         latency_ms: args.latency,
         fault_rate: args.fault_rate,
         seed: args.seed,
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        call_log_limit: args.call_log_limit,
         ..SimConfig::default()
     };
     if let (Some(id), Some(key)) = (args.secret_id, args.secret_key) {

@@ -10,7 +10,7 @@ use clap::Args;
 use mnpsync::record::recover;
 use mnpsync::report;
 
-use super::common::load_manifests;
+use super::common::{ManifestArgs, load_manifests};
 use super::{Global, OutputFormat};
 
 #[derive(Debug, Args)]
@@ -21,6 +21,8 @@ pub struct StatusArgs {
     /// Output on stdout: a table (text) or the state file's contents (json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
 }
 
 pub fn exec(global: &Global, args: StatusArgs) -> anyhow::Result<ExitCode> {
@@ -34,7 +36,7 @@ pub fn exec(global: &Global, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let declared = if args.paths.is_empty() {
         None
     } else {
-        let Some(all) = load_manifests(&args.paths) else {
+        let Some(all) = load_manifests(&args.paths, &args.manifest) else {
             return Ok(ExitCode::FAILURE);
         };
         Some(all.resources.keys().cloned().collect::<BTreeSet<_>>())

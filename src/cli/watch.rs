@@ -13,7 +13,7 @@ use mnpsync::reconcile::selector_matches_nothing;
 use mnpsync::watch::{self, Metrics, WatchOptions};
 
 use super::common::{
-    PruneArgs, SelectArgs, observed_client, paths_or_default, shutdown_on_signals,
+    ManifestArgs, PruneArgs, SelectArgs, observed_client, paths_or_default, shutdown_on_signals,
 };
 use super::{ClientArgs, Global, parse_duration};
 
@@ -43,6 +43,8 @@ pub struct WatchArgs {
     pub health_addr: Option<SocketAddr>,
     #[command(flatten)]
     pub client: ClientArgs,
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
 }
 
 /// `HOST:PORT`, or `:PORT` for every interface.
@@ -88,6 +90,7 @@ pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> 
         },
         records: args.client.records_config(),
         full_resync: args.full_resync,
+        load: args.manifest.options(),
         ..WatchOptions::new(paths)
     };
     let shutdown = shutdown_on_signals();

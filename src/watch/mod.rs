@@ -109,6 +109,8 @@ pub struct WatchOptions {
     /// platform with managed versions is listed at least this often (drift from the console:
     /// a rejected or approved version resubmitted or cancelled by a person).
     pub full_resync: Duration,
+    /// How manifests are read (links out of the root, the size limit).
+    pub load: manifest::LoadOptions,
 }
 
 impl WatchOptions {
@@ -127,6 +129,7 @@ impl WatchOptions {
             apply: ApplyOptions::default(),
             records: RecordsConfig::default(),
             full_resync: DEFAULT_FULL_RESYNC,
+            load: manifest::LoadOptions::default(),
         }
     }
 
@@ -589,7 +592,16 @@ impl Watch<'_> {
     /// valid one when the fresh one is broken and the trigger is not a file change; else `None`.
     async fn load(&mut self, trigger: Trigger) -> Option<(Desired, Option<String>)> {
         let paths = self.options.paths.clone();
-        let loaded = tokio::task::spawn_blocking(move || manifest::load(&paths)).await;
+        let options = self.options.load.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            manifest::load_with_warnings(&paths, &options).map(|loaded| {
+                for warning in &loaded.warnings {
+                    tracing::warn!("{warning}");
+                }
+                loaded.desired
+            })
+        })
+        .await;
         let loaded = match loaded {
             Ok(loaded) => loaded,
             Err(e) => {

@@ -490,3 +490,41 @@ async fn a_plain_http_endpoint_elsewhere_is_refused_for_what_it_is() {
     );
     assert!(!run.stderr.contains("needs credentials"), "{run:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_out_of_the_tree_and_oversized_files_are_refused_unless_allowed() {
+    let env = Env::new().await;
+    all_manifests(&env, 1..=1);
+    // A manifest that is a link to a file outside the manifests directory.
+    let outside = env.path().join("outside.yaml");
+    std::fs::write(&outside, manifest_doc("app-2", PLATFORM, 2, "submitted")).unwrap();
+    std::os::unix::fs::symlink(&outside, env.manifests_dir().join("linked.yaml")).unwrap();
+    let run = env.run(&["validate"]).await;
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains("symbolic link leads outside the manifest root"),
+        "{run:?}"
+    );
+    assert!(
+        !run.stderr.contains("app-2"),
+        "nothing quoted from the target: {run:?}"
+    );
+    env.run(&["validate", "--follow-symlinks"])
+        .await
+        .assert_code(0);
+    std::fs::remove_file(env.manifests_dir().join("linked.yaml")).unwrap();
+    // A file over the size limit.
+    let run = env
+        .run(&["plan", "--no-refresh", "--max-manifest-bytes", "64"])
+        .await;
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains(
+            "more than the limit of 64 bytes for one manifest (raise it with --max-manifest-bytes)"
+        ),
+        "{run:?}"
+    );
+    env.run(&["plan", "--no-refresh"]).await.assert_code(0);
+    assert!(env.calls().is_empty());
+}

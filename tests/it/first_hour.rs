@@ -543,6 +543,7 @@ fn help_lists_only_the_flags_each_command_uses_and_the_readme_agrees() {
     let global = top["Global options"].clone();
     assert_eq!(global, table("Global options"), "README's global options");
     let client_table = table("Client options");
+    let manifest_table = table("Manifest options");
     let own: BTreeSet<String> = ["-h", "--help", "-V", "--version"].map(String::from).into();
     for command in [
         "validate", "plan", "apply", "status", "sim", "demo", "watch",
@@ -566,6 +567,16 @@ fn help_lists_only_the_flags_each_command_uses_and_the_readme_agrees() {
             table(&format!("`mnpsync {command}")),
             "{command}: README's table"
         );
+        let manifest_options = sections.get("Manifest options");
+        if ["validate", "plan", "apply", "watch", "status"].contains(&command) {
+            assert_eq!(
+                manifest_options,
+                Some(&manifest_table),
+                "{command}: manifest options"
+            );
+        } else {
+            assert_eq!(manifest_options, None, "{command}: no manifest options");
+        }
         let client = sections.get("Client options");
         if ["plan", "apply", "watch"].contains(&command) {
             assert_eq!(client, Some(&client_table), "{command}: client options");
