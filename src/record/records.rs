@@ -356,3 +356,26 @@ fn newer_than_entry(state: &State, line: &JournalLine) -> bool {
         .get(&line.key)
         .is_none_or(|entry| line.ts > entry.updated_at)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checkpoint's writes and fsyncs run on a blocking thread, not on the runtime's.
+    #[tokio::test(flavor = "current_thread")]
+    async fn checkpoints_are_written_off_the_async_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = Records::open(dir.path()).unwrap();
+        records.flush().await.unwrap();
+        let runtime = std::thread::current().id();
+        let writers: Vec<std::thread::ThreadId> = super::super::state::tests::WRITERS
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, d)| d == dir.path())
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(writers.len(), 1, "one checkpoint written");
+        assert_ne!(writers[0], runtime, "written on the runtime's own thread");
+    }
+}

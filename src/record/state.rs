@@ -80,6 +80,8 @@ pub const FORMAT_VERSION: u32 = 2;
 /// # Errors
 /// I/O errors, with the path.
 pub(crate) fn write_atomic(dir: &Path, bytes: &[u8]) -> Result<(), RecordError> {
+    #[cfg(test)]
+    tests::note_writer(dir);
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let path = dir.join(STATE_FILE);
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
@@ -189,8 +191,20 @@ impl State {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Which thread wrote a state file into which directory, for the test that checkpoints
+    /// stay off the async runtime.
+    pub(crate) static WRITERS: std::sync::Mutex<Vec<(std::thread::ThreadId, std::path::PathBuf)>> =
+        std::sync::Mutex::new(Vec::new());
+
+    pub(crate) fn note_writer(dir: &Path) {
+        WRITERS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((std::thread::current().id(), dir.to_path_buf()));
+    }
 
     #[test]
     fn state_saves_atomically_and_loads() {

@@ -528,3 +528,19 @@ async fn links_out_of_the_tree_and_oversized_files_are_refused_unless_allowed() 
     env.run(&["plan", "--no-refresh"]).await.assert_code(0);
     assert!(env.calls().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impossible_timeouts_are_refused_before_any_call() {
+    let env = Env::new().await;
+    all_manifests(&env, 1..=1);
+    for timeout in ["0s", "1ns", "6m"] {
+        let run = env.run(&["plan", "--timeout", timeout]).await;
+        run.assert_code(1);
+        assert!(
+            run.stderr
+                .contains("--timeout must be between 100ms and 5m"),
+            "{timeout}: {run:?}"
+        );
+    }
+    assert!(env.calls().is_empty());
+}
