@@ -40,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
                 key: key.clone(),
                 approval: Approval::Submitted,
                 region: None,
+                api: None,
                 source: Location {
                     path: "bench.yaml".into(),
                     line: 1,

@@ -31,6 +31,7 @@ fn write_manifests(dir: &Path, n: i64) -> std::io::Result<()> {
                     Approval::Submitted
                 },
                 region: None,
+                api: None,
                 source: Location {
                     path: "x".into(),
                     line: 1,

@@ -1,6 +1,10 @@
 //! The executor: runs a plan's actions (cancels, then submits) concurrently under the client's
 //! rate limit, turns every call into exactly one [`Outcome`], and records intent and outcome.
 //!
+//! Each action goes to its resource's API (`spec.api`), else to the API the client routes its
+//! platform to ([`Client::for_platform`]), else to the client's; an approval number the API
+//! returns (TCSAS's submit) reaches the [`ActionResult`] and the journal's outcome line.
+//!
 //! It decides nothing about what to do (that is the plan) and nothing about wire retries (that is
 //! the client); it maps classified results to outcomes and keeps the records.
 
@@ -34,6 +38,9 @@ pub struct ActionResult {
     pub attempts: u32,
     #[serde(skip)]
     pub duration_ms: u64,
+    /// The approval a submit created, when the API names it (TCSAS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_no: Option<String>,
 }
 
 /// Everything one apply did.
@@ -355,7 +362,7 @@ async fn execute_one(
         commit: run.commit.clone(),
         region: r.region.clone(),
         claim_baseline: None,
-        approval_no: None,
+        approval_no: result.and_then(|x| x.approval_no.clone()),
     };
     let stop_reason = || {
         stopped.load(Ordering::SeqCst).then(|| {
@@ -377,6 +384,7 @@ async fn execute_one(
             request_id: None,
             attempts: 0,
             duration_ms: 0,
+            approval_no: None,
         };
         records.commit(line(Event::Outcome, Some(&result)))?;
         return Ok(Some(result));
@@ -403,12 +411,13 @@ async fn execute_one(
         }
         stop_reason()
     };
+    let client = &client_for(client, r);
     let call = client
         .create_mnp_approval_gated(&request, r.region.as_deref(), &gate)
         .await
-        .map(|reply| (reply.request_id, reply.attempts));
+        .map(|reply| (reply.request_id, reply.attempts, reply.data.approval_no));
     let (request_id, attempts, error_code) = match &call {
-        Ok((id, attempts)) => (Some(id.clone()), *attempts, None),
+        Ok((id, attempts, _)) => (Some(id.clone()), *attempts, None),
         Err(e) => (
             e.error.request_id().map(str::to_string),
             e.attempts,
@@ -469,9 +478,18 @@ async fn execute_one(
         request_id,
         attempts,
         duration_ms: started.elapsed().as_millis() as u64,
+        approval_no: call.ok().and_then(|(_, _, no)| no),
     };
     records.commit(line(Event::Outcome, Some(&result)))?;
     Ok(Some(result))
+}
+
+/// The client for `r`'s calls: its pinned API, else its platform's, else the client's.
+fn client_for(client: &Client, r: &PlannedResource) -> Client {
+    match r.api {
+        Some(api) => client.for_api(api),
+        None => client.for_platform(&r.platform_id),
+    }
 }
 
 #[cfg(test)]

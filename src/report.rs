@@ -455,6 +455,7 @@ mod tests {
             platform_id: hostile(),
             mnp_version_id: 1,
             region: None,
+            api: None,
             desired: Approval::Submitted,
             observed: Observed::Rejected,
             approvals: vec![],

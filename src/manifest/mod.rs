@@ -6,7 +6,8 @@
 //! `yaml` submodule uses `serde_yaml` on manifests.
 //!
 //! It must not do I/O beyond reading the manifest files (no writes, no network) and knows nothing
-//! about the TCMPP API.
+//! about the TCMPP API beyond the names of the APIs a version may pin (`spec.api`,
+//! [`Api`]).
 //!
 //! # Layout
 //!
@@ -94,6 +95,8 @@ use std::str::FromStr;
 
 use serde::de;
 
+use crate::tcmpp::Api;
+
 use across::check_duplicates;
 use validate::{Checked, parse_bytes, parse_text};
 use yaml::Pos;
@@ -120,7 +123,7 @@ pub const MAX_FILE_BYTES: u64 = 4 << 20;
 // The fields each mapping of a document may have; `validate` checks them.
 const TOP_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
 const METADATA_FIELDS: &[&str] = &["name", "labels"];
-const SPEC_FIELDS: &[&str] = &["platformId", "mnpVersionId", "approval", "region"];
+const SPEC_FIELDS: &[&str] = &["platformId", "mnpVersionId", "approval", "region", "api"];
 
 /// Identity of a resource: `(platformId, mnpVersionId)`.
 ///
@@ -273,6 +276,8 @@ pub struct Resource {
     pub key: Key,
     pub approval: Approval,
     pub region: Option<String>,
+    /// `spec.api`: the API the version is approved through; `None` for the client's default.
+    pub api: Option<Api>,
     /// Location of the document: its first key (e.g. `apiVersion:`).
     pub source: Location,
 }
@@ -305,6 +310,16 @@ impl Desired {
             digest: self.digest.clone(),
             files: self.files,
         }
+    }
+
+    /// The platforms of the resources that pin an API (`spec.api`), and that API: what
+    /// [`crate::tcmpp::Client::with_platform_apis`] routes by (a platform belongs to one API;
+    /// should two resources of one platform pin different APIs, the last key's wins).
+    pub fn platform_apis(&self) -> BTreeMap<String, Api> {
+        self.resources
+            .values()
+            .filter_map(|r| r.api.map(|api| (r.key.platform_id.clone(), api)))
+            .collect()
     }
 }
 
@@ -588,6 +603,9 @@ pub fn render_resource_yaml(r: &Resource) -> String {
     out.push_str(&format!("  approval: {}\n", r.approval));
     if let Some(region) = &r.region {
         out.push_str(&format!("  region: {}\n", yaml_string(region)));
+    }
+    if let Some(api) = r.api {
+        out.push_str(&format!("  api: {api}\n"));
     }
     out
 }

@@ -14,7 +14,7 @@ use super::yaml::{
     short, snippet,
 };
 use super::{
-    API_VERSION, Approval, KIND, Key, Location, MAX_LABEL_KEY_CHARS, MAX_LABEL_VALUE_CHARS,
+    API_VERSION, Api, Approval, KIND, Key, Location, MAX_LABEL_KEY_CHARS, MAX_LABEL_VALUE_CHARS,
     MAX_NAME_CHARS, MAX_PLATFORM_ID_CHARS, MAX_REGION_CHARS, METADATA_FIELDS, ManifestError,
     Resource, SPEC_FIELDS, TOP_FIELDS,
 };
@@ -199,6 +199,7 @@ impl Checker<'_> {
         }
 
         let (mut platform, mut version, mut approval, mut region) = (None, None, None, None);
+        let mut api = Some(None);
         match top.get("spec") {
             None => self.missing(start, "spec", Scope::Top),
             Some(f) => {
@@ -222,6 +223,9 @@ impl Checker<'_> {
                         None => self.missing(spec_pos, "approval", Scope::Spec),
                         Some(f) => approval = self.approval(f),
                     }
+                    if let Some(f) = spec.get("api") {
+                        api = self.api(f);
+                    }
                     if let Some(f) = spec.get("region") {
                         // An explicit null means "no region", like omitting the field.
                         if !matches!(f.value, Node::Scalar(Scalar::Null, _)) {
@@ -241,8 +245,8 @@ impl Checker<'_> {
         }
         // Every check that fails records an error, so "no new errors" means every part is set.
         if self.errors.len() == errors_before
-            && let (Some((name, _)), Some((key, _)), Some(approval), Some(labels)) =
-                (&checked.name, &checked.key, approval, labels)
+            && let (Some((name, _)), Some((key, _)), Some(approval), Some(labels), Some(api)) =
+                (&checked.name, &checked.key, approval, labels, api)
         {
             checked.resource = Some(Resource {
                 name: name.clone(),
@@ -250,6 +254,7 @@ impl Checker<'_> {
                 key: key.clone(),
                 approval,
                 region: region.map(|(r, _)| r.to_string()),
+                api,
                 source: Location::at(self.path, start),
             });
         }
@@ -500,19 +505,40 @@ impl Checker<'_> {
     }
 
     fn approval(&mut self, f: &Field<'_>) -> Option<Approval> {
-        const FIELD: &str = "spec.approval";
-        const EXPECTED: &str = "expected `submitted` or `cancelled`";
+        self.choice(f, "spec.approval", &["submitted", "cancelled"])
+    }
+
+    /// `spec.api`: `tcmpp` or `tcsas`; null means the client's default, like omitting it.
+    fn api(&mut self, f: &Field<'_>) -> Option<Option<Api>> {
+        if matches!(f.value, Node::Scalar(Scalar::Null, _)) {
+            return Some(None);
+        }
+        self.choice(f, "spec.api", &["tcmpp", "tcsas"]).map(Some)
+    }
+
+    /// A string that must be one of `options` (spelled as `T` parses them).
+    fn choice<T: std::str::FromStr>(
+        &mut self,
+        f: &Field<'_>,
+        field: &str,
+        options: &[&str],
+    ) -> Option<T> {
+        let expected = options
+            .iter()
+            .map(|o| format!("`{o}`"))
+            .collect::<Vec<_>>()
+            .join(" or ");
         match f.value {
             Node::Scalar(Scalar::Str(s), pos) => match s.parse() {
-                Ok(approval) => Some(approval),
+                Ok(value) => Some(value),
                 Err(_) => {
-                    let hint = closest(s, &["submitted", "cancelled"])
+                    let hint = closest(s, options)
                         .map(|c| format!(", did you mean `{c}`?"))
                         .unwrap_or_default();
                     self.error(
                         *pos,
                         format!(
-                            "invalid value for `{FIELD}`: {EXPECTED}, found `{}`{hint}",
+                            "invalid value for `{field}`: expected {expected}, found `{}`{hint}",
                             short(s)
                         ),
                     );
@@ -523,7 +549,7 @@ impl Checker<'_> {
                 self.error(
                     other.pos_or(f.key_pos),
                     format!(
-                        "invalid type for `{FIELD}`: {EXPECTED}, found {}",
+                        "invalid type for `{field}`: expected {expected}, found {}",
                         other.describe()
                     ),
                 );

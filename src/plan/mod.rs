@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Approval, Desired, Key};
+use crate::tcmpp::Api;
 use crate::tcmpp::model::ApplyAction;
 
 /// The plan JSON's `format_version`.
@@ -48,6 +49,9 @@ pub struct PlannedResource {
     pub platform_id: String,
     pub mnp_version_id: i64,
     pub region: Option<String>,
+    /// The API the version is approved through (`spec.api`); `None`: the client's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<Api>,
     pub desired: Approval,
     pub observed: Observed,
     /// The approval numbers known for this version, newest first (the claim rule's baseline,
@@ -228,6 +232,7 @@ pub fn plan(
                 platform_id: r.key.platform_id.clone(),
                 mnp_version_id: r.key.mnp_version_id,
                 region: r.region.clone(),
+                api: r.api,
                 desired: r.approval,
                 observed,
                 approvals: approvals_of(&r.key),
@@ -251,6 +256,7 @@ pub fn plan(
             platform_id: candidate.key.platform_id.clone(),
             mnp_version_id: candidate.key.mnp_version_id,
             region: candidate.region.clone(),
+            api: None,
             desired: Approval::Cancelled,
             observed,
             approvals: approvals_of(&candidate.key),
@@ -354,6 +360,7 @@ mod tests {
             key: Key::new(platform, version),
             approval,
             region: None,
+            api: None,
             source: Location {
                 path: "manifests/a.yaml".into(),
                 line: 1,
@@ -606,6 +613,7 @@ mod tests {
             platform_id: "P".into(),
             mnp_version_id: v,
             region: None,
+            api: None,
             desired: if action == Some(ApplyAction::Cancel) {
                 Approval::Cancelled
             } else {

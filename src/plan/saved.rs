@@ -232,6 +232,7 @@ mod tests {
                     name: format!("app-{v}"),
                     labels: BTreeMap::new(),
                     region: None,
+                    api: None,
                     approval: *approval,
                     source: Location {
                         path: "m.yaml".into(),

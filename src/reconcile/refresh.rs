@@ -1,5 +1,7 @@
 //! Observing: which platforms a reconcile lists, and turning their listings into the observed
-//! state of each key. The pipeline's only reads of the API before it plans.
+//! state of each key. The pipeline's only reads of the API before it plans. Each platform is
+//! listed through its API ([`Client::for_platform`]: a client made with
+//! [`Client::with_platform_apis`] lists a TCSAS platform through TCSAS).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,6 +45,7 @@ pub(crate) async fn refresh_seen(
     let mut listings = futures::stream::iter(platforms)
         .map(|(platform, region)| async move {
             let records = client
+                .for_platform(&platform)
                 .list_approvals(&platform, None, region.as_deref())
                 .await;
             (platform, records)

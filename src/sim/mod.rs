@@ -1,5 +1,12 @@
-//! A faithful local simulator of the TCMPP approval endpoint (API version `2024-08-01`), used by
-//! the tests, the demo and users' CI.
+//! A faithful local simulator of the TCMPP approval endpoint (API version `2024-08-01`) and of
+//! TCSAS's (`2025-01-06`), used by the tests, the demo and users' CI.
+//!
+//! One simulator serves both APIs at once ([`SimConfig::apis`] `None`), or only one. A request's
+//! API is the service of its credential scope (`tcmpp`, `tcsas`): a service not served is
+//! `AuthFailure.SignatureFailure`, an `X-TC-Version` other than that API's is `NoSuchVersion`.
+//! Each API is answered in its own shapes (TCSAS's `CreateMNPApproval` submit returns
+//! `{Result, ApprovalNo}`, TCMPP's `{Result}`) and has its own per-action rate windows; the
+//! approvals are one state, keyed by platform (a platform belongs to one API in practice).
 //!
 //! It answers `POST /` exactly like the real service: TC3-HMAC-SHA256 verification (reusing
 //! [`crate::tcmpp::sign`]), the common error codes, `CreateMNPApproval`,
@@ -42,8 +49,8 @@
 //! # Pointing an official SDK at the simulator
 //!
 //! The SDKs derive the credential-scope service from the endpoint's first label, so use a host
-//! name starting with `tcmpp.` that resolves to the simulator, e.g. `tcmpp.localhost:PORT`, and
-//! the `http` scheme. Any `SignedHeaders` set that includes `content-type` and `host` is
+//! name starting with `tcmpp.` (or `tcsas.`) that resolves to the simulator, e.g.
+//! `tcmpp.localhost:PORT`, and the `http` scheme. Any `SignedHeaders` set that includes `content-type` and `host` is
 //! verified (the SDKs sign exactly those two; the API documentation's example adds
 //! `x-tc-action`), with names and values lowercased and trimmed as TC3 requires.
 
@@ -64,6 +71,8 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+use crate::tcmpp::Api;
 
 pub use fixture::Fixture;
 pub use state::SimApproval;
@@ -106,6 +115,10 @@ pub struct SimConfig {
     /// How many calls the call log (`GET /_sim/calls`, [`Sim::calls`]) keeps: the last ones in
     /// arrival order, the oldest dropped first; 0 keeps none.
     pub call_log_limit: usize,
+    /// The only API served, or `None` for both (TCMPP and TCSAS at once, told apart by the
+    /// credential scope's service). A request signed for a service not served gets
+    /// `AuthFailure.SignatureFailure`.
+    pub apis: Option<Api>,
 }
 
 impl Default for SimConfig {
@@ -123,6 +136,7 @@ impl Default for SimConfig {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             call_log_limit: 10_000,
+            apis: None,
         }
     }
 }
@@ -134,6 +148,13 @@ pub struct Call {
     pub action: String,
     /// `X-TC-Region` as sent (empty when absent).
     pub region: String,
+    /// The service of the `Authorization` header's credential scope (`tcmpp`, `tcsas`) as sent;
+    /// empty when the header is absent or not TC3-shaped.
+    #[serde(default)]
+    pub service: String,
+    /// `X-TC-Version` as sent (empty when absent).
+    #[serde(default)]
+    pub version: String,
     /// The body parsed as JSON; `null` when it is not JSON, or was not read (a check before the
     /// body failed, or the body was too large, too slow or unreadable).
     pub params: serde_json::Value,

@@ -1,4 +1,4 @@
-//! The TCMPP API client: typed calls, signing, the request headers, per-action rate limiting
+//! The API client: typed calls, signing, the request headers, per-(API, action) rate limiting
 //! (governor) and per-request timeouts (checked: [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`]). Retries are
 //! carried out by [`with_retries`] (in [`super::retry`]), endpoints are checked in
 //! [`super::endpoint`], replies are read in [`super::response`] and the circuit breaker's rules
@@ -12,9 +12,16 @@
 //! fails at once with [`ApiError::NotSent`] ("endpoint unreachable: …") until a probe gets an
 //! answer.
 //!
+//! One client speaks every [`Api`]: a [`Client`] value has one API ([`Client::api`]), whose
+//! `X-TC-Version` it sends and whose service it signs for, at that API's endpoint
+//! ([`ClientConfig::endpoint_for`]); [`Client::for_api`] gives the same client for another API
+//! (shared credentials, clock offset and limiters; each API has its own rate limiters and
+//! circuit breaker), and [`Client::with_platform_apis`] routes calls naming a platform to that
+//! platform's API ([`Client::for_platform`]).
+//!
 //! It owns the wire and nothing else: it never decides outcomes or touches records.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,11 +32,12 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::tcmpp::api::Api;
 use crate::tcmpp::breaker::Breaker;
 use crate::tcmpp::credentials::Credentials;
 use crate::tcmpp::error::{ApiError, Class};
 use crate::tcmpp::model::{
-    API_VERSION, ApplyAction, ApprovalRecord, CREATE_MNP_APPROVAL, CreateMnpApprovalData,
+    ApplyAction, ApprovalRecord, CREATE_MNP_APPROVAL, CreateMnpApprovalData,
     CreateMnpApprovalRequest, DESCRIBE_MNP_APPROVAL_LIST, DescribeMnpApprovalListData,
     DescribeMnpApprovalListRequest, PROCESS_MNP_APPROVAL, ProcessMnpApprovalData,
     ProcessMnpApprovalRequest,
@@ -56,7 +64,13 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Everything a client needs besides credentials.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// The endpoint of every API that has none in [`ClientConfig::endpoints`].
     pub endpoint: Endpoint,
+    /// Endpoints of single APIs, overriding [`ClientConfig::endpoint`] for them.
+    pub endpoints: BTreeMap<Api, Endpoint>,
+    /// The API of a client built from this config (the default of resources that do not pin
+    /// one); [`Client::for_api`] reaches the others.
+    pub api: Api,
     /// Default region (`X-TC-Region`), used when a call names none.
     pub region: String,
     /// Per-request timeout, [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`].
@@ -69,16 +83,49 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Defaults of DESIGN.md §5 for the given endpoint.
+    /// Defaults of DESIGN.md §5 for the given endpoint, used by every API; the API is
+    /// [`Api::Tcmpp`].
     pub fn new(endpoint: Endpoint) -> Self {
         ClientConfig {
             endpoint,
+            endpoints: BTreeMap::new(),
+            api: Api::default(),
             region: "ap-guangzhou".to_string(),
             timeout: Duration::from_secs(10),
             rate_limit: 20,
             retry: RetryPolicy::default(),
             language: None,
         }
+    }
+
+    /// Defaults of DESIGN.md §5 with each API at its public endpoint
+    /// ([`Api::default_endpoint`]).
+    pub fn public() -> Self {
+        let public = |api: Api| {
+            Endpoint::parse(api.default_endpoint()).expect("the public endpoints are valid")
+        };
+        let mut config = ClientConfig::new(public(Api::Tcmpp));
+        config.endpoints = Api::ALL.into_iter().map(|api| (api, public(api))).collect();
+        config
+    }
+
+    /// Points `api` at `endpoint` (`--endpoint tcsas=URL`), or with `None` every API
+    /// (`--endpoint URL`: the fallback, forgetting the per-API endpoints set before).
+    pub fn set_endpoint(&mut self, api: Option<Api>, endpoint: Endpoint) {
+        match api {
+            Some(api) => {
+                self.endpoints.insert(api, endpoint);
+            }
+            None => {
+                self.endpoints.clear();
+                self.endpoint = endpoint;
+            }
+        }
+    }
+
+    /// The endpoint calls of `api` go to.
+    pub fn endpoint_for(&self, api: Api) -> &Endpoint {
+        self.endpoints.get(&api).unwrap_or(&self.endpoint)
     }
 }
 
@@ -97,29 +144,43 @@ pub type Gate<'a> = dyn Fn() -> Option<String> + Send + Sync + 'a;
 /// Receives every [`RequestEvent`].
 pub type Observer = Arc<dyn Fn(&RequestEvent<'_>) + Send + Sync>;
 
-/// The TCMPP client. Cheap to clone; clones share rate limiters, the clock offset and the
-/// circuit breaker.
+/// The API client. Cheap to clone; clones (and the clients [`Client::for_api`] and
+/// [`Client::with_platform_apis`] give) share rate limiters, the clock offset and the circuit
+/// breakers.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// The API this value's calls go to.
+    api: Api,
+    /// Platforms whose calls go to another API than `api` ([`Client::for_platform`]).
+    platforms: Arc<BTreeMap<String, Api>>,
 }
 
 struct Inner {
-    http: reqwest::Client,
+    /// How each API is reached.
+    routes: BTreeMap<Api, Route>,
     credentials: Credentials,
     config: ClientConfig,
-    limiters: Mutex<HashMap<String, Arc<DefaultDirectRateLimiter>>>,
+    /// Per (API, action): the services limit each of their actions separately.
+    limiters: Mutex<HashMap<(Api, String), Arc<DefaultDirectRateLimiter>>>,
     /// Seconds to add to the local clock, learned from a `SignatureExpire` response's `Date`.
     clock_offset: AtomicI64,
+    observer: Option<Observer>,
+}
+
+/// One API's endpoint, the HTTP client that reaches it and its circuit breaker.
+struct Route {
+    endpoint: Endpoint,
+    http: reqwest::Client,
     /// Counts attempts in a row that found no server; stops sending after too many.
     breaker: Breaker,
-    observer: Option<Observer>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("endpoint", &self.inner.config.endpoint.url.as_str())
+            .field("api", &self.api)
+            .field("endpoint", &self.route().endpoint.url.as_str())
             .field("credentials", &self.inner.credentials)
             .finish()
     }
@@ -158,30 +219,37 @@ impl Client {
         observer: Option<Observer>,
     ) -> Result<Client, BuildError> {
         check_timeout(config.timeout)?;
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("mnpsync/", env!("CARGO_PKG_VERSION")))
-            // The API never redirects; following one would carry the signed headers elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
-            .pool_max_idle_per_host(64)
-            // Idle connections are dropped before a server's usual keep-alive limit (the
-            // simulator closes them after 10 s), so a request never races a closing connection.
-            .pool_idle_timeout(Duration::from_secs(8));
-        if config.endpoint.loopback {
-            builder = builder.no_proxy();
+        // One HTTP client per kind of endpoint (loopback: no proxy), shared by the APIs.
+        let mut http: BTreeMap<bool, reqwest::Client> = BTreeMap::new();
+        let mut routes = BTreeMap::new();
+        for api in Api::ALL {
+            let endpoint = config.endpoint_for(api).clone();
+            let client = match http.get(&endpoint.loopback) {
+                Some(client) => client.clone(),
+                None => {
+                    let client = http_client(&config, endpoint.loopback)?;
+                    http.insert(endpoint.loopback, client.clone());
+                    client
+                }
+            };
+            routes.insert(
+                api,
+                Route {
+                    endpoint,
+                    http: client,
+                    breaker: Breaker::default(),
+                },
+            );
         }
-        let http = builder
-            .build()
-            .map_err(|e| BuildError(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
+            api: config.api,
+            platforms: Arc::new(BTreeMap::new()),
             inner: Arc::new(Inner {
-                http,
+                routes,
                 credentials,
                 config,
                 limiters: Mutex::new(HashMap::new()),
                 clock_offset: AtomicI64::new(0),
-                breaker: Breaker::default(),
                 observer,
             }),
         })
@@ -189,6 +257,44 @@ impl Client {
 
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// The API this client's calls go to.
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    /// This client for `api`: same credentials, clock offset, limiters and breakers.
+    pub fn for_api(&self, api: Api) -> Client {
+        Client {
+            api,
+            ..self.clone()
+        }
+    }
+
+    /// This client, remembering which API each of `platforms` belongs to: see
+    /// [`Client::for_platform`].
+    pub fn with_platform_apis(&self, platforms: BTreeMap<String, Api>) -> Client {
+        Client {
+            platforms: Arc::new(platforms),
+            ..self.clone()
+        }
+    }
+
+    /// The client for a call naming `platform_id`: its API if known
+    /// ([`Client::with_platform_apis`]), else this client's.
+    pub fn for_platform(&self, platform_id: &str) -> Client {
+        match self.platforms.get(platform_id) {
+            Some(api) if *api != self.api => self.for_api(*api),
+            _ => self.clone(),
+        }
+    }
+
+    fn route(&self) -> &Route {
+        self.inner
+            .routes
+            .get(&self.api)
+            .expect("a route for every API")
     }
 
     pub fn credentials(&self) -> &Credentials {
@@ -307,7 +413,7 @@ impl Client {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         limiters
-            .entry(action.to_string())
+            .entry((self.api, action.to_string()))
             .or_insert_with(|| Arc::new(RateLimiter::direct(quota(self.inner.config.rate_limit))))
             .clone()
     }
@@ -344,7 +450,7 @@ impl Client {
             })?;
         let limiter = self.limiter(action);
         let (payload, headers) = (&payload, &headers);
-        let breaker = &self.inner.breaker;
+        let breaker = &self.route().breaker;
         let attempt = || async {
             // An open breaker refuses at once, without waiting for the rate limiter (also when it
             // opens during the wait)…
@@ -395,7 +501,12 @@ impl Client {
             headers.insert(name, header_value(label, value, sensitive)?);
             Ok::<(), ApiError>(())
         };
-        add(reqwest::header::HOST, "Host", &config.endpoint.host, false)?;
+        add(
+            reqwest::header::HOST,
+            "Host",
+            &self.route().endpoint.host,
+            false,
+        )?;
         add(
             reqwest::header::CONTENT_TYPE,
             "Content-Type",
@@ -403,7 +514,7 @@ impl Client {
             false,
         )?;
         add(x_tc(X_TC_ACTION), X_TC_ACTION, action, false)?;
-        add(x_tc(X_TC_VERSION), X_TC_VERSION, API_VERSION, false)?;
+        add(x_tc(X_TC_VERSION), X_TC_VERSION, self.api.version(), false)?;
         let region = region.unwrap_or(&config.region);
         add(x_tc(X_TC_REGION), X_TC_REGION, region, false)?;
         if let Some(token) = &inner.credentials.token {
@@ -428,12 +539,14 @@ impl Client {
     ) -> (Result<(T, String), ApiError>, Option<i64>) {
         let inner = &self.inner;
         let config = &inner.config;
+        let route = self.route();
         let timestamp = unix_now() + inner.clock_offset.load(Ordering::Relaxed);
         let authorization = sign::authorization(
             &inner.credentials.secret_id,
             inner.credentials.secret_key.expose(),
             &sign::Request {
-                host: &config.endpoint.host,
+                service: self.api.service(),
+                host: &route.endpoint.host,
                 content_type: sign::CONTENT_TYPE,
                 payload,
                 timestamp,
@@ -446,9 +559,9 @@ impl Client {
         let mut headers = headers.clone();
         headers.insert(x_tc(X_TC_TIMESTAMP), HeaderValue::from(timestamp));
         headers.insert(reqwest::header::AUTHORIZATION, authorization);
-        let builder = inner
+        let builder = route
             .http
-            .post(config.endpoint.url.clone())
+            .post(route.endpoint.url.clone())
             .headers(headers)
             .body(payload.to_vec());
         let started = Instant::now();
@@ -456,20 +569,20 @@ impl Client {
             Err(e) => {
                 let error = transport_error(&e, config.timeout);
                 if is_no_server(&e) {
-                    inner
+                    route
                         .breaker
                         .no_server(tokio::time::Instant::now(), &error.message());
                 }
                 (Err(error), None)
             }
             Ok(response) if response.status().is_redirection() => {
-                inner.breaker.answered();
+                route.breaker.answered();
                 // Neither the body nor the `Location` is read: the target is none of our business.
                 let status = response.status().as_u16();
                 (Err(ApiError::Redirect { status }), None)
             }
             Ok(response) => {
-                inner.breaker.answered();
+                route.breaker.answered();
                 let status = response.status().as_u16();
                 let date = response
                     .headers()
@@ -492,6 +605,29 @@ impl Client {
         }
         (result, date)
     }
+}
+
+/// An HTTP client for `config`'s timeouts; without proxies for a `loopback` endpoint.
+///
+/// # Errors
+/// The TLS backend could not be initialised.
+fn http_client(config: &ClientConfig, loopback: bool) -> Result<reqwest::Client, BuildError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("mnpsync/", env!("CARGO_PKG_VERSION")))
+        // The API never redirects; following one would carry the signed headers elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+        .pool_max_idle_per_host(64)
+        // Idle connections are dropped before a server's usual keep-alive limit (the
+        // simulator closes them after 10 s), so a request never races a closing connection.
+        .pool_idle_timeout(Duration::from_secs(8));
+    if loopback {
+        builder = builder.no_proxy();
+    }
+    builder
+        .build()
+        .map_err(|e| BuildError(format!("cannot build the HTTP client: {e}")))
 }
 
 /// `Err` unless `timeout` is within [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`].
@@ -643,5 +779,70 @@ mod tests {
                 .starts_with("cannot send the Authorization header")
         );
         assert!(!error.to_string().contains("evil"), "{error}");
+    }
+
+    #[test]
+    fn each_api_has_its_version_endpoint_and_limiters() {
+        let loopback = |port: u16| Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+        let mut config = ClientConfig::new(loopback(1));
+        config.set_endpoint(Some(Api::Tcsas), loopback(2));
+        let client = Client::new(Credentials::new("AKIDx", "secret", "test"), config).unwrap();
+        assert_eq!(client.api(), Api::Tcmpp);
+        let headers = client.fixed_headers("A", None).unwrap();
+        assert_eq!(headers["x-tc-version"], "2024-08-01");
+        assert_eq!(headers["host"], "127.0.0.1:1");
+        let tcsas = client.for_api(Api::Tcsas);
+        let headers = tcsas.fixed_headers("A", None).unwrap();
+        assert_eq!(headers["x-tc-version"], "2025-01-06");
+        assert_eq!(headers["host"], "127.0.0.1:2");
+        assert!(format!("{tcsas:?}").contains("Tcsas"));
+        // Limiters are per (API, action), shared by the clients of one API.
+        assert!(!Arc::ptr_eq(&client.limiter("A"), &tcsas.limiter("A")));
+        assert!(Arc::ptr_eq(
+            &client.limiter("A"),
+            &tcsas.for_api(Api::Tcmpp).limiter("A")
+        ));
+        // Platforms known to belong to an API are routed to it.
+        let routed = client.with_platform_apis([("T1".to_string(), Api::Tcsas)].into());
+        assert_eq!(routed.for_platform("T1").api(), Api::Tcsas);
+        assert_eq!(routed.for_platform("T2").api(), Api::Tcmpp);
+        assert_eq!(
+            routed.for_api(Api::Tcsas).for_platform("T2").api(),
+            Api::Tcsas
+        );
+    }
+
+    #[test]
+    fn endpoints_for_all_apis_or_one() {
+        let public = ClientConfig::public();
+        assert_eq!(public.api, Api::Tcmpp);
+        assert_eq!(
+            public.endpoint_for(Api::Tcmpp).host,
+            "tcmpp.tencentcloudapi.com"
+        );
+        assert_eq!(
+            public.endpoint_for(Api::Tcsas).host,
+            "tcsas.tencentcloudapi.com"
+        );
+        let mut config = public.clone();
+        let sim = Endpoint::parse("http://127.0.0.1:9").unwrap();
+        config.set_endpoint(Some(Api::Tcsas), sim.clone());
+        assert_eq!(config.endpoint_for(Api::Tcsas), &sim);
+        assert_eq!(
+            config.endpoint_for(Api::Tcmpp).host,
+            "tcmpp.tencentcloudapi.com"
+        );
+        // One endpoint for all replaces the per-API ones set before.
+        config.set_endpoint(None, sim.clone());
+        for api in Api::ALL {
+            assert_eq!(config.endpoint_for(api), &sim);
+        }
+        // …and a later per-API one overrides it again.
+        config.set_endpoint(Some(Api::Tcmpp), public.endpoint.clone());
+        assert_eq!(
+            config.endpoint_for(Api::Tcmpp).host,
+            "tcmpp.tencentcloudapi.com"
+        );
+        assert_eq!(config.endpoint_for(Api::Tcsas), &sim);
     }
 }

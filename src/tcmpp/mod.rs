@@ -1,5 +1,5 @@
-//! The TCMPP API: signing ([`sign`]), wire types ([`model`]), the error-class table ([`error`]),
-//! credentials ([`credentials`]), endpoints ([`endpoint`]), reading replies ([`response`]),
+//! The TCMPP and TCSAS APIs: which one a call goes to ([`api`]), signing ([`sign`]), wire
+//! types ([`model`]), the error-class table ([`error`]), credentials ([`credentials`]), endpoints ([`endpoint`]), reading replies ([`response`]),
 //! retries ([`retry`]), the circuit breaker ([`breaker`]) and the rate-limited client
 //! ([`client`]).
 //!
@@ -23,6 +23,7 @@
 //!   [`breaker::COOL_DOWN`] (5 s) goes through as a probe, so a long-lived client (watch)
 //!   recovers when the endpoint comes back.
 
+pub mod api;
 pub mod breaker;
 pub mod client;
 pub mod credentials;
@@ -33,6 +34,7 @@ pub mod response;
 pub mod retry;
 pub mod sign;
 
+pub use api::{Api, UnknownApi};
 pub use client::{Client, ClientConfig};
 pub use credentials::Credentials;
 pub use endpoint::{DEFAULT_ENDPOINT, Endpoint, EndpointError};

@@ -1,11 +1,13 @@
-//! Wire types of the TCMPP API (version 2024-08-01): request parameters and response shapes,
-//! named and typed exactly as Tencent's official SDKs name them.
+//! Wire types of the TCMPP API (version 2024-08-01) and of TCSAS (2025-01-06), which shares
+//! them: request parameters and response shapes, named and typed exactly as Tencent's official
+//! SDKs name them. The one difference mnpsync reads: TCSAS's `CreateMNPApproval` answers
+//! `{Result, ApprovalNo}` ([`CreateMnpApprovalData::approval_no`]).
 //!
 //! Shared by the client and the simulator; no behaviour beyond (de)serialisation lives here.
 
 use serde::{Deserialize, Serialize};
 
-/// The API version every request names in `X-TC-Version`.
+/// The TCMPP API version, named in `X-TC-Version` (TCSAS: [`crate::tcmpp::Api::version`]).
 pub const API_VERSION: &str = "2024-08-01";
 
 /// Action names (`X-TC-Action`).
@@ -97,11 +99,19 @@ pub struct CreateMnpApprovalRequest {
     pub platform_id: String,
 }
 
-/// `Data` of a `CreateMNPApproval` success.
+/// `Data` of a `CreateMNPApproval` success: TCMPP sends `{Result}`, TCSAS
+/// `{Result, ApprovalNo}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateMnpApprovalData {
     #[serde(rename = "Result")]
     pub result: bool,
+    /// The approval a TCSAS submit created; `None` from TCMPP (and for a cancel).
+    #[serde(
+        rename = "ApprovalNo",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub approval_no: Option<String>,
 }
 
 /// Parameters of `DescribeMNPApprovalList`.
@@ -311,9 +321,33 @@ mod tests {
                 .unwrap();
         assert_eq!(
             ok.response.data,
-            Some(CreateMnpApprovalData { result: true })
+            Some(CreateMnpApprovalData {
+                result: true,
+                approval_no: None
+            })
         );
         assert_eq!(ok.response.request_id, "r1");
+        // TCSAS's shape; a null ApprovalNo is no approval number.
+        let tcsas: Envelope<CreateMnpApprovalData> = serde_json::from_str(
+            r#"{"Response":{"Data":{"Result":true,"ApprovalNo":"A42"},"RequestId":"r1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            tcsas.response.data.unwrap().approval_no.as_deref(),
+            Some("A42")
+        );
+        let null: Envelope<CreateMnpApprovalData> = serde_json::from_str(
+            r#"{"Response":{"Data":{"Result":true,"ApprovalNo":null},"RequestId":"r1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(null.response.data.unwrap().approval_no, None);
+        // TCMPP's shape is written back without the field.
+        let written = serde_json::to_string(&CreateMnpApprovalData {
+            result: true,
+            approval_no: None,
+        })
+        .unwrap();
+        assert_eq!(written, r#"{"Result":true}"#);
         let err: Envelope<CreateMnpApprovalData> = serde_json::from_str(
             r#"{"Response":{"Error":{"Code":"FailedOperation","Message":"m"},"RequestId":"r2"}}"#,
         )

@@ -106,7 +106,13 @@ mod tests {
         );
         assert_eq!(
             ok,
-            Ok((CreateMnpApprovalData { result: true }, "r1".to_string()))
+            Ok((
+                CreateMnpApprovalData {
+                    result: true,
+                    approval_no: None
+                },
+                "r1".to_string()
+            ))
         );
         let err = parse_body::<CreateMnpApprovalData>(
             200,

@@ -5,7 +5,8 @@
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-/// Service name of the TCMPP API in the credential scope.
+/// Service name of the TCMPP API in the credential scope (TCSAS signs for `tcsas`:
+/// [`crate::tcmpp::Api::service`]).
 pub const SERVICE: &str = "tcmpp";
 /// The signing algorithm's name, the first word of every `Authorization` header.
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
@@ -44,6 +45,8 @@ pub fn scope_date(timestamp: i64) -> String {
 /// What a signature covers besides the secret: everything the canonical request is built from.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
+    /// The service of the credential scope (`tcmpp`, `tcsas`).
+    pub service: &'a str,
     /// The `Host` header exactly as sent, including a port if the URL has one.
     pub host: &'a str,
     /// The `Content-Type` header exactly as sent.
@@ -65,10 +68,11 @@ pub fn signature(secret_key: &str, request: &Request<'_>) -> String {
         ],
         request.payload,
         request.timestamp,
+        request.service,
     )
 }
 
-/// The hex signature over any signed-header set: `headers` are `(name, value)` in the order of
+/// The hex signature over any signed-header set, for `service`: `headers` are `(name, value)` in the order of
 /// `SignedHeaders`. Names and values enter the canonical request lowercased and trimmed, as the
 /// TC3 specification requires (`x-tc-action:createmnpapproval`).
 pub fn signature_over(
@@ -76,6 +80,7 @@ pub fn signature_over(
     headers: &[(&str, &str)],
     payload: &[u8],
     timestamp: i64,
+    service: &str,
 ) -> String {
     let mut canonical_headers = String::new();
     let mut signed_headers = Vec::with_capacity(headers.len());
@@ -91,11 +96,11 @@ pub fn signature_over(
     );
     let date = scope_date(timestamp);
     let string_to_sign = format!(
-        "{ALGORITHM}\n{timestamp}\n{date}/{SERVICE}/tc3_request\n{}",
+        "{ALGORITHM}\n{timestamp}\n{date}/{service}/tc3_request\n{}",
         sha256_hex(canonical.as_bytes())
     );
     let k_date = hmac(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
-    let k_service = hmac(&k_date, SERVICE.as_bytes());
+    let k_service = hmac(&k_date, service.as_bytes());
     let k_signing = hmac(&k_service, b"tc3_request");
     hex::encode(hmac(&k_signing, string_to_sign.as_bytes()))
 }
@@ -103,8 +108,9 @@ pub fn signature_over(
 /// The full `Authorization` header value for `request`.
 pub fn authorization(secret_id: &str, secret_key: &str, request: &Request<'_>) -> String {
     format!(
-        "{ALGORITHM} Credential={secret_id}/{}/{SERVICE}/tc3_request, SignedHeaders=content-type;host, Signature={}",
+        "{ALGORITHM} Credential={secret_id}/{}/{}/tc3_request, SignedHeaders=content-type;host, Signature={}",
         scope_date(request.timestamp),
+        request.service,
         signature(secret_key, request)
     )
 }
@@ -160,21 +166,25 @@ mod tests {
         service: String,
     }
 
-    fn vectors() -> Vec<Vector> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/tc3_vectors.json"
-        );
+    fn vectors_of(file: &str) -> Vec<Vector> {
+        let path = format!("{}/tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
-    #[test]
-    fn reproduces_every_official_sdk_vector() {
-        let vectors = vectors();
-        assert!(vectors.len() >= 7, "expected the full vector set");
+    fn vectors() -> Vec<Vector> {
+        vectors_of("tc3_vectors.json")
+    }
+
+    /// The vectors the official SDK's `TcsasClient` produced.
+    fn tcsas_vectors() -> Vec<Vector> {
+        vectors_of("tc3_vectors_tcsas.json")
+    }
+
+    fn assert_reproduced(vectors: Vec<Vector>, service: &str) {
         for v in vectors {
-            assert_eq!(v.service, SERVICE);
+            assert_eq!(v.service, service);
             let request = Request {
+                service: &v.service,
                 host: &v.host,
                 content_type: &v.content_type,
                 payload: v.payload.as_bytes(),
@@ -189,18 +199,37 @@ mod tests {
         }
     }
 
+    #[test]
+    fn reproduces_every_official_sdk_vector() {
+        let vectors = vectors();
+        assert!(vectors.len() >= 7, "expected the full vector set");
+        assert_reproduced(vectors, SERVICE);
+    }
+
+    #[test]
+    fn reproduces_every_official_tcsas_sdk_vector() {
+        let vectors = tcsas_vectors();
+        assert!(vectors.len() >= 4, "expected the full TCSAS vector set");
+        for v in &vectors {
+            assert_eq!(v.service, crate::tcmpp::Api::Tcsas.service());
+        }
+        assert_reproduced(vectors, "tcsas");
+    }
+
     /// The vectors are kept in the repository so a clone tests on its own; when the contract's
     /// original sits beside the checkout (`../shared/testdata`), the copy must not have drifted.
     #[test]
     fn vector_copy_matches_the_original_when_present() {
         let root = env!("CARGO_MANIFEST_DIR");
-        let copy = std::fs::read(format!("{root}/tests/fixtures/tc3_vectors.json")).unwrap();
-        let original = std::path::Path::new(root).join("../shared/testdata/tc3_vectors.json");
-        if let Ok(original) = std::fs::read(original) {
-            assert_eq!(
-                copy, original,
-                "tests/fixtures/tc3_vectors.json differs from the original"
-            );
+        for file in ["tc3_vectors.json", "tc3_vectors_tcsas.json"] {
+            let copy = std::fs::read(format!("{root}/tests/fixtures/{file}")).unwrap();
+            let original = std::path::Path::new(root).join(format!("../shared/testdata/{file}"));
+            if let Ok(original) = std::fs::read(original) {
+                assert_eq!(
+                    copy, original,
+                    "tests/fixtures/{file} differs from the original"
+                );
+            }
         }
     }
 
@@ -214,6 +243,28 @@ mod tests {
             assert_eq!(parsed.signed_headers, "content-type;host");
             assert_eq!(parsed.signature.len(), 64);
         }
+        for v in tcsas_vectors() {
+            let parsed = parse_authorization(&v.authorization).expect(&v.name);
+            assert_eq!(parsed.service, "tcsas");
+            assert_eq!(parsed.date, scope_date(v.timestamp));
+        }
+    }
+
+    #[test]
+    fn the_service_is_part_of_the_signature() {
+        let tcmpp = Request {
+            service: "tcmpp",
+            host: "h",
+            content_type: CONTENT_TYPE,
+            payload: b"{}",
+            timestamp: 1_700_000_000,
+        };
+        let tcsas = Request {
+            service: "tcsas",
+            ..tcmpp
+        };
+        assert_ne!(signature("k", &tcmpp), signature("k", &tcsas));
+        assert!(authorization("id", "k", &tcsas).contains("/tcsas/tc3_request,"));
     }
 
     #[test]
@@ -226,6 +277,7 @@ mod tests {
     #[test]
     fn signature_depends_on_host_port_payload_and_key() {
         let base = Request {
+            service: SERVICE,
             host: "127.0.0.1:8443",
             content_type: CONTENT_TYPE,
             payload: b"{}",
@@ -282,6 +334,7 @@ mod tests {
     #[test]
     fn other_signed_header_sets_follow_the_tc3_rules() {
         let request = Request {
+            service: SERVICE,
             host: "tcmpp.tencentcloudapi.com",
             content_type: CONTENT_TYPE,
             payload: b"{}",
@@ -297,7 +350,8 @@ mod tests {
                     ("host", "TCMPP.tencentcloudapi.com")
                 ],
                 b"{}",
-                1_700_000_000
+                1_700_000_000,
+                SERVICE
             )
         );
         // Adding x-tc-action changes the signature; its value is lowercased.
@@ -310,6 +364,7 @@ mod tests {
             ],
             b"{}",
             1_700_000_000,
+            SERVICE,
         );
         assert_ne!(with_action, signature("k", &request));
         assert_eq!(
@@ -323,6 +378,7 @@ mod tests {
                 ],
                 b"{}",
                 1_700_000_000,
+                SERVICE,
             )
         );
     }

@@ -678,6 +678,7 @@ mod test_support {
             request_id: None,
             attempts: 1,
             duration_ms: 0,
+            approval_no: None,
         }
     }
 }

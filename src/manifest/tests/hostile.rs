@@ -177,6 +177,7 @@ proptest! {
             key: Key::new(platform, version),
             approval: if cancelled { Approval::Cancelled } else { Approval::Submitted },
             region,
+            api: None,
             source: Location { path: "r.yaml".into(), line: 2, column: 1 },
         };
         let text = render_resource_yaml(&resource);

@@ -11,6 +11,7 @@ fn valid_manifest_parses() {
         key: Key::new("T04257DS9431720WTAG", 2597),
         approval: Approval::Submitted,
         region: Some("ap-guangzhou".into()),
+        api: None,
         source: Location {
             path: "m.yaml".into(),
             line: 1,
@@ -34,8 +35,49 @@ fn optional_fields_and_limits_are_accepted() {
 }
 
 #[test]
+fn the_api_may_be_pinned() {
+    let pinned = |line: &str| format!("{VALID}{line}\n");
+    let resources = parse_str(Path::new("m.yaml"), &pinned("  api: tcsas")).expect("valid");
+    assert_eq!(resources[0].api, Some(crate::tcmpp::Api::Tcsas));
+    let resources = parse_str(Path::new("m.yaml"), &pinned("  api: tcmpp")).expect("valid");
+    assert_eq!(resources[0].api, Some(crate::tcmpp::Api::Tcmpp));
+    // Omitted or null: the client's default.
+    assert_eq!(parse_str(Path::new("m.yaml"), VALID).unwrap()[0].api, None);
+    let resources = parse_str(Path::new("m.yaml"), &pinned("  api:")).expect("valid");
+    assert_eq!(resources[0].api, None);
+    // A pinned API is rendered, and reads back.
+    let rendered =
+        render_resource_yaml(&parse_str(Path::new("m.yaml"), &pinned("  api: tcsas")).unwrap()[0]);
+    assert!(rendered.ends_with("  api: tcsas\n"), "{rendered}");
+    assert_eq!(
+        parse_str(Path::new("r.yaml"), &rendered).unwrap()[0].api,
+        Some(crate::tcmpp::Api::Tcsas)
+    );
+    assert_eq!(
+        errors(&pinned("  api: TCSAS")),
+        [
+            "m.yaml:11:8: invalid value for `spec.api`: expected `tcmpp` or `tcsas`, found `TCSAS`, did you mean `tcsas`?"
+        ]
+    );
+    assert_eq!(
+        errors(&pinned("  api: 2025-01-06")),
+        [
+            "m.yaml:11:8: invalid value for `spec.api`: expected `tcmpp` or `tcsas`, found `2025-01-06`"
+        ]
+    );
+    assert_eq!(
+        errors(&pinned("  api: [tcsas]")),
+        ["m.yaml:11:3: invalid type for `spec.api`: expected `tcmpp` or `tcsas`, found a sequence"]
+    );
+    assert_eq!(
+        errors(&pinned("  apis: tcsas")),
+        ["m.yaml:11:3: unknown field `apis` in spec, did you mean `api`?"]
+    );
+}
+
+#[test]
 fn each_rule_reports_exact_message_and_location() {
-    let spec_fields = "(expected one of `platformId`, `mnpVersionId`, `approval`, `region`)";
+    let spec_fields = "(expected one of `platformId`, `mnpVersionId`, `approval`, `region`, `api`)";
     let cases: Vec<(&str, String, Vec<String>)> = vec![
         (
             "yaml syntax error",

@@ -34,7 +34,7 @@ impl Sim {
     }
 
     /// Appends a call to the log, dropping the oldest beyond [`SimConfig::call_log_limit`]:
-    /// action and region as sent, the body if it was read and is JSON, the outcome code (`None`
+    /// action, region, credential-scope service and version as sent, the body if it was read and is JSON, the outcome code (`None`
     /// for a success) and the reply's request id.
     pub(super) fn record(
         &self,
@@ -52,6 +52,13 @@ impl Sim {
                 .unwrap_or_default()
                 .to_string(),
             region: header(headers, "x-tc-region")
+                .unwrap_or_default()
+                .to_string(),
+            service: header(headers, "authorization")
+                .and_then(crate::tcmpp::sign::parse_authorization)
+                .map(|parsed| parsed.service)
+                .unwrap_or_default(),
+            version: header(headers, "x-tc-version")
                 .unwrap_or_default()
                 .to_string(),
             params: body

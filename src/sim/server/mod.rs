@@ -43,6 +43,7 @@ use super::error::{ApiError, codes};
 use super::params::{Action, ApiRequest};
 use super::state::State;
 use super::{Call, Sim, SimConfig};
+use crate::tcmpp::Api;
 use crate::tcmpp::model::{CreateMnpApprovalData, Envelope, ProcessMnpApprovalData};
 #[cfg(test)]
 pub(crate) use body::MAX_BODY_BYTES;
@@ -57,7 +58,7 @@ pub(super) struct Shared {
     pub(super) state: Mutex<State>,
     /// The last `config.call_log_limit` calls, oldest first.
     pub(super) calls: Mutex<VecDeque<Call>>,
-    limits: Mutex<HashMap<Action, RateWindow>>,
+    limits: Mutex<HashMap<(Api, Action), RateWindow>>,
     rngs: Mutex<Rngs>,
     /// Test hook: when set, the rate limiter sees this instant instead of the time.
     #[cfg(test)]
@@ -157,14 +158,18 @@ impl Sim {
         now.saturating_add(self.inner.config.clock_skew_secs)
     }
 
-    /// Applies the approval rules to a verified request.
-    fn run(&self, request: ApiRequest) -> Result<Value, ApiError> {
+    /// Applies the approval rules to a verified request of `api`, answering in its shapes.
+    fn run(&self, api: Api, request: ApiRequest) -> Result<Value, ApiError> {
         let now = self.now_unix();
         let mut state = lock(&self.inner.state);
         let data = match request {
             ApiRequest::Create(req) => {
-                state.create(&req, now)?;
-                serde_json::to_value(CreateMnpApprovalData { result: true })
+                let approval_no = state.create(&req, now)?;
+                serde_json::to_value(CreateMnpApprovalData {
+                    result: true,
+                    // Only TCSAS names the approval a submit created.
+                    approval_no: approval_no.filter(|_| api == Api::Tcsas),
+                })
             }
             ApiRequest::Describe(req) => serde_json::to_value(state.describe(&req)?),
             ApiRequest::Process(req) => {
@@ -183,15 +188,18 @@ impl Sim {
         headers: &HeaderMap,
         body: &RequestBody,
     ) -> Answer {
-        let request = match checked.and_then(|checked| self.check_body(&checked, headers, body)) {
-            Ok(request) => request,
+        let (api, request) = match checked.and_then(|checked| {
+            self.check_body(&checked, headers, body)
+                .map(|request| (checked.api(), request))
+        }) {
+            Ok(found) => found,
             Err(e) => return Answer::Error(e),
         };
         let fault = self.roll_fault();
         if let Some((fault, false)) = fault {
             return Answer::Fault(fault);
         }
-        let result = self.run(request);
+        let result = self.run(api, request);
         if let Some((fault, true)) = fault {
             return Answer::Fault(fault);
         }

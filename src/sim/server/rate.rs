@@ -1,5 +1,5 @@
 //! The per-action rate limit: a sliding one-second window of admitted arrivals
-//! ([`RateWindow`]) per action, and step 7 of the order of checks ([`Sim::admit`]).
+//! ([`RateWindow`]) per (API, action), and step 10 of the order of checks ([`Sim::admit`]).
 //!
 //! Owns the window arithmetic and the `RequestLimitExceeded` reply. It must not decide where in
 //! the order of checks the limit applies (`verify` does) and must not count refused arrivals.
@@ -13,6 +13,7 @@ use super::lock;
 use crate::sim::Sim;
 use crate::sim::error::{ApiError, codes};
 use crate::sim::params::Action;
+use crate::tcmpp::Api;
 
 /// The sliding window of the rate limit.
 const RATE_WINDOW: Duration = Duration::from_secs(1);
@@ -60,15 +61,16 @@ impl Sim {
         Instant::now()
     }
 
-    /// Step 7: admits a request of `action`, or `RequestLimitExceeded`; a limit of 0 admits all.
-    pub(super) fn admit(&self, action: Action) -> Result<(), ApiError> {
+    /// Step 10: admits a request of `action` of `api` (each API's actions have their own
+    /// windows), or `RequestLimitExceeded`; a limit of 0 admits all.
+    pub(super) fn admit(&self, api: Api, action: Action) -> Result<(), ApiError> {
         let limit = self.inner.config.rate_limit;
         if limit == 0 {
             return Ok(());
         }
         let mut limits = lock(&self.inner.limits);
         let now = self.now_instant();
-        if limits.entry(action).or_default().admit(now, limit) {
+        if limits.entry((api, action)).or_default().admit(now, limit) {
             Ok(())
         } else {
             Err(ApiError::new(

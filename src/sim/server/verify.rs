@@ -11,9 +11,12 @@
 //! 3. `X-TC-Timestamp` absent → `MissingParameter`; not an integer → `InvalidParameter`.
 //! 4. more than 300 s from the simulator clock → `AuthFailure.SignatureExpire`.
 //! 5. secret id not the configured one → `AuthFailure.SecretIdNotFound`.
-//! 6. scope date ≠ the timestamp's UTC date, service ≠ `tcmpp`, or `SignedHeaders` without
+//! 6. scope date ≠ the timestamp's UTC date, scope service not one of a served API (`tcmpp`,
+//!    `tcsas`, or only the one `SimConfig::apis` names), or `SignedHeaders` without
 //!    `content-type` and `host` or naming a header not sent → `AuthFailure.SignatureFailure`.
-//! 7. `X-TC-Version` absent → `MissingParameter`; not `2024-08-01` → `NoSuchVersion`.
+//!    The scope's service decides the request's API.
+//! 7. `X-TC-Version` absent → `MissingParameter`; not that API's version (`2024-08-01` for
+//!    `tcmpp`, `2025-01-06` for `tcsas`) → `NoSuchVersion`.
 //!
 //! Steps 1–7 need only the headers; a request that fails one is answered without its body
 //! being read (its call is recorded with `params: null`). Then:
@@ -43,7 +46,7 @@ use super::header;
 use crate::sim::Sim;
 use crate::sim::error::{ApiError, codes};
 use crate::sim::params::{self, Action, ApiRequest};
-use crate::tcmpp::model::API_VERSION;
+use crate::tcmpp::Api;
 use crate::tcmpp::sign;
 
 /// Largest accepted distance between `X-TC-Timestamp` and the simulator clock.
@@ -52,6 +55,8 @@ const MAX_CLOCK_SKEW_SECS: u64 = 300;
 /// What the headers-only checks (steps 1–7) established, for the checks after the body.
 #[derive(Debug)]
 pub(super) struct Checked {
+    /// The API of the credential scope's service.
+    api: Api,
     action: Action,
     timestamp: i64,
     /// The `Signature` of the `Authorization` header.
@@ -60,6 +65,13 @@ pub(super) struct Checked {
     signed: Vec<(String, String)>,
     /// `X-TC-Content-SHA256: UNSIGNED-PAYLOAD` was sent.
     unsigned_payload: bool,
+}
+
+impl Checked {
+    /// The API the request was signed for.
+    pub(super) fn api(&self) -> Api {
+        self.api
+    }
 }
 
 /// `1994-11-06 08:49:37` (UTC) for a unix time, as the `SignatureExpire` message shows it.
@@ -94,10 +106,11 @@ impl Sim {
         let checked = self.check_credentials(action, headers, host)?;
         let version = header(headers, "x-tc-version")
             .ok_or_else(|| ApiError::missing_parameter("Version"))?;
-        if version != API_VERSION {
+        let api = checked.api;
+        if version != api.version() {
             return Err(ApiError::new(
                 codes::NO_SUCH_VERSION,
-                format!("The requested version `{version}` of service `tcmpp` does not exist."),
+                format!("The requested version `{version}` of service `{api}` does not exist."),
             ));
         }
         Ok(checked)
@@ -113,7 +126,7 @@ impl Sim {
     ) -> Result<ApiRequest, ApiError> {
         let body = body.check()?;
         self.check_signature(checked, body)?;
-        self.admit(checked.action)?;
+        self.admit(checked.api, checked.action)?;
         let content_type = header(headers, CONTENT_TYPE.as_str()).unwrap_or_default();
         if !content_type
             .to_ascii_lowercase()
@@ -176,11 +189,14 @@ impl Sim {
                 "the credential scope date is not the UTC date of X-TC-Timestamp",
             ));
         }
-        if parsed.service != sign::SERVICE {
-            return Err(ApiError::signature_failure(
-                "the credential scope service is not `tcmpp`",
-            ));
-        }
+        let api = Api::from_service(&parsed.service)
+            .filter(|api| self.serves(*api))
+            .ok_or_else(|| {
+                ApiError::signature_failure(&format!(
+                    "the credential scope service is not one this endpoint serves ({})",
+                    self.served()
+                ))
+            })?;
         // Any header set that includes content-type and host, as the service accepts: the SDKs
         // sign `content-type;host`, the API documentation's example adds `x-tc-action`.
         let names: Vec<&str> = parsed.signed_headers.split(';').collect();
@@ -202,12 +218,28 @@ impl Sim {
             signed.push((name.to_string(), value.to_string()));
         }
         Ok(Checked {
+            api,
             action,
             timestamp,
             signature: parsed.signature,
             signed,
             unsigned_payload: header(headers, "x-tc-content-sha256") == Some("UNSIGNED-PAYLOAD"),
         })
+    }
+
+    /// Whether requests of `api` are served ([`SimConfig::apis`](crate::sim::SimConfig::apis)).
+    pub(crate) fn serves(&self, api: Api) -> bool {
+        self.inner.config.apis.is_none_or(|only| only == api)
+    }
+
+    /// The services served, for messages: "`tcmpp` or `tcsas`", or the one.
+    fn served(&self) -> String {
+        Api::ALL
+            .into_iter()
+            .filter(|api| self.serves(*api))
+            .map(|api| format!("`{api}`"))
+            .collect::<Vec<_>>()
+            .join(" or ")
     }
 
     /// Step 9: the signature over the signed headers and the body (`None`: unreadable).
@@ -231,6 +263,7 @@ impl Sim {
             &signed,
             payload,
             checked.timestamp,
+            checked.api.service(),
         );
         // Constant time over the bytes; a length mismatch is simply unequal.
         if bool::from(checked.signature.as_bytes().ct_eq(expected.as_bytes())) {

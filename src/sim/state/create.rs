@@ -8,12 +8,13 @@ use crate::sim::error::{ApiError, codes};
 use crate::tcmpp::model::{ApplyAction, ApprovalStatus, CreateMnpApprovalRequest};
 
 impl State {
-    /// `CreateMNPApproval`: submit or cancel the approval of a version.
+    /// `CreateMNPApproval`: submit or cancel the approval of a version. Returns the
+    /// `ApprovalNo` a submit created (`None` for a cancel).
     pub(crate) fn create(
         &mut self,
         req: &CreateMnpApprovalRequest,
         now: i64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<String>, ApiError> {
         if req.mnp_version_id <= 0 {
             return Err(ApiError::invalid_value(format!(
                 "The parameter `MNPVersionId` must be a positive integer, got {}.",
@@ -46,8 +47,7 @@ impl State {
                         "There is an ongoing approval request for this mini program",
                     ));
                 }
-                self.new_approval(&req.platform_id, version, now);
-                Ok(())
+                Ok(Some(self.new_approval(&req.platform_id, version, now)))
             }
             ApplyAction::Cancel => {
                 let found = self.approvals.iter_mut().find(|a| {
@@ -59,7 +59,7 @@ impl State {
                     Some(a) => {
                         a.status = ApprovalStatus::Cancelled;
                         a.approval_time = Some(now);
-                        Ok(())
+                        Ok(None)
                     }
                     None => Err(ApiError::new(
                         codes::MNP_APPROVAL_STATUS_ERROR,

@@ -22,7 +22,7 @@ fn create(
         apply_action: action,
         platform_id: platform.into(),
     };
-    s.create(&req, NOW).map_err(|e| e.code)
+    s.create(&req, NOW).map(|_| ()).map_err(|e| e.code)
 }
 
 fn submit(s: &mut State, version: i64) -> Result<(), &'static str> {

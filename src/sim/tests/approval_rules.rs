@@ -27,6 +27,8 @@ async fn submit_cancel_lifecycle_and_exact_call_log() {
     let call = |version: i64, apply: &str, code: Option<&str>, reply: &Reply| Call {
         action: CREATE_MNP_APPROVAL.to_string(),
         region: "ap-guangzhou".to_string(),
+        service: "tcmpp".to_string(),
+        version: "2024-08-01".to_string(),
         params: json!({"MNPVersionId": version, "ApplyAction": apply, "PlatformId": P}),
         code: code.map(str::to_string),
         request_id: reply.request_id(),
@@ -48,6 +50,8 @@ async fn submit_cancel_lifecycle_and_exact_call_log() {
         json!({
             "action": "CreateMNPApproval",
             "region": "ap-guangzhou",
+            "service": "tcmpp",
+            "version": "2024-08-01",
             "params": {"MNPVersionId": 101, "ApplyAction": "submit", "PlatformId": P},
             "code": "FailedOperation.ExistMNPApprovalRecord",
             "request_id": r2.request_id(),

@@ -47,6 +47,7 @@ fn signed_headers(sim: &Sim, action: &str, body: &[u8]) -> HeaderMap {
         &config.secret_id,
         &config.secret_key,
         &sign::Request {
+            service: sign::SERVICE,
             host: "sim.test",
             content_type: sign::CONTENT_TYPE,
             payload: body,

@@ -36,6 +36,7 @@ fn signed_head(h: &SimHandle, secret_key: &str, body: &[u8], framing: &str) -> S
         &h.sim.config().secret_id,
         secret_key,
         &sign::Request {
+            service: sign::SERVICE,
             host: &host,
             content_type: sign::CONTENT_TYPE,
             payload: body,

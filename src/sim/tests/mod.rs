@@ -9,9 +9,11 @@
 //! - `processing`: `ProcessMNPApproval`.
 //! - `faults_rate`: rate limit, faults and latency.
 //! - `decide`: the request pipeline without HTTP, including property tests.
+//! - `apis`: TCMPP and TCSAS served at once, and a simulator restricted to one.
 //! - `limits`: the body's size bound before the signature, header and body timeouts, and the
 //!   call log's bound.
 
+mod apis;
 mod approval_rules;
 mod decide;
 mod faults_rate;

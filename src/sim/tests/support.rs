@@ -57,6 +57,8 @@ pub(super) struct Req {
     pub(super) sign_host: Option<String>,
     pub(super) scope_date: Option<String>,
     pub(super) service: Option<String>,
+    /// The service the request is signed for (`tcmpp` unless a test says otherwise).
+    pub(super) sign_service: String,
     pub(super) auth: Auth,
     pub(super) extra: Vec<(&'static str, String)>,
 }
@@ -133,6 +135,7 @@ impl Api {
             sign_host: None,
             scope_date: None,
             service: None,
+            sign_service: sign::SERVICE.to_string(),
             auth: Auth::Signed,
             extra: Vec::new(),
         }
@@ -144,6 +147,7 @@ impl Api {
             Auth::Raw(value) => Some(value.clone()),
             Auth::Signed => {
                 let request = sign::Request {
+                    service: &r.sign_service,
                     host: r.sign_host.as_deref().unwrap_or(&self.host),
                     content_type: &r.content_type,
                     payload: &r.body,
@@ -155,7 +159,9 @@ impl Api {
                     None => signed,
                 };
                 Some(match &r.service {
-                    Some(service) => signed.replace("/tcmpp/", &format!("/{service}/")),
+                    Some(service) => {
+                        signed.replace(&format!("/{}/", r.sign_service), &format!("/{service}/"))
+                    }
                     None => signed,
                 })
             }

@@ -146,7 +146,8 @@ async fn other_signed_header_sets_are_verified_like_the_service() {
                 other => (other, ""),
             })
             .collect();
-        let signature = sign::signature_over(&r.secret_key, &values, &r.body, r.timestamp);
+        let signature =
+            sign::signature_over(&r.secret_key, &values, &r.body, r.timestamp, sign::SERVICE);
         r.auth = Auth::Raw(format!(
             "TC3-HMAC-SHA256 Credential={}/{}/tcmpp/tc3_request, SignedHeaders={}, Signature={signature}",
             r.secret_id,
