@@ -100,7 +100,8 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
     let _lock = Lock::acquire(&global.state_dir)?;
     let records = Records::open_with(&global.state_dir, args.client.records_config())
         .context("opening the state directory")?;
-    let client = client(global, &args.client)?;
+    // Platforms a manifest pins to an API are listed and called through it.
+    let client = client(global, &args.client)?.with_platform_apis(all.platform_apis());
     let render = Render {
         text: args.format == OutputFormat::Text,
         bar: OnceLock::new(),

@@ -9,7 +9,7 @@ use clap::Args;
 use mnpsync::manifest::{self, Desired, Selector};
 use mnpsync::plan::{DEFAULT_PRUNE_LIMIT, PlanOptions};
 use mnpsync::tcmpp::client::Observer;
-use mnpsync::tcmpp::{Client, ClientConfig, Credentials, Endpoint, credentials};
+use mnpsync::tcmpp::{Api, Client, ClientConfig, Credentials, Endpoint, UnknownApi, credentials};
 
 use super::{ClientArgs, Global};
 
@@ -67,8 +67,30 @@ impl ManifestArgs {
 
 /// The client configuration from the client flags and the global region.
 pub fn client_config(global: &Global, flags: &ClientArgs) -> anyhow::Result<ClientConfig> {
-    let endpoint = Endpoint::parse(&flags.endpoint).context("--endpoint / MNPSYNC_ENDPOINT")?;
-    let mut config = ClientConfig::new(endpoint);
+    let mut config = ClientConfig::public();
+    config.api = flags.api;
+    // `URL` sets every API's endpoint, `SERVICE=URL` one API's: the former first, so a
+    // per-service endpoint wins whatever the order on the command line.
+    let mut per_service = Vec::new();
+    for value in &flags.endpoint {
+        match value.split_once('=') {
+            Some((service, url)) if !service.contains("://") => {
+                let api: Api = service.parse().map_err(|e: UnknownApi| {
+                    anyhow::anyhow!("--endpoint / MNPSYNC_ENDPOINT: {e} (in {value:?})")
+                })?;
+                per_service.push((api, url));
+            }
+            _ => {
+                let endpoint = Endpoint::parse(value).context("--endpoint / MNPSYNC_ENDPOINT")?;
+                config.set_endpoint(None, endpoint);
+            }
+        }
+    }
+    for (api, url) in per_service {
+        let endpoint = Endpoint::parse(url)
+            .with_context(|| format!("--endpoint / MNPSYNC_ENDPOINT ({api})"))?;
+        config.set_endpoint(Some(api), endpoint);
+    }
     config.region = global.region.clone();
     config.timeout = flags.timeout;
     config.rate_limit = flags.rate_limit;

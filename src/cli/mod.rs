@@ -63,13 +63,17 @@ pub struct Global {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Client options")]
 pub struct ClientArgs {
-    /// API endpoint (https, or http to a loopback host only).
+    /// The API of manifests without spec.api: tcmpp or tcsas.
+    #[arg(long, env = "MNPSYNC_API", default_value = "tcmpp", value_parser = parse_api)]
+    pub api: mnpsync::tcmpp::Api,
+    /// URL for every API, or SERVICE=URL for one (repeatable); default: the public hosts.
     #[arg(
         long,
+        value_name = "[SERVICE=]URL",
         env = "MNPSYNC_ENDPOINT",
-        default_value = mnpsync::tcmpp::DEFAULT_ENDPOINT
+        value_delimiter = ' '
     )]
-    pub endpoint: String,
+    pub endpoint: Vec<String>,
     /// Requests per second per API action, evenly spaced.
     #[arg(long, env = "MNPSYNC_RATE_LIMIT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub rate_limit: u32,
@@ -133,6 +137,11 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Keep reconciling: on manifest changes and every --interval, with health and metrics.
     Watch(watch::WatchArgs),
+}
+
+pub fn parse_api(text: &str) -> Result<mnpsync::tcmpp::Api, String> {
+    text.parse()
+        .map_err(|e: mnpsync::tcmpp::UnknownApi| e.to_string())
 }
 
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

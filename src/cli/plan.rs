@@ -70,9 +70,13 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
     } else {
         // An endpoint error stands on its own; only a credential error needs the hint.
         client_config(global, &args.client)?;
-        Some(client(global, &args.client).context(
-            "plan lists the platform's approvals and needs credentials for that (--no-refresh plans from the state file instead)",
-        )?)
+        Some(
+            client(global, &args.client)
+                .context(
+                    "plan lists the platform's approvals and needs credentials for that (--no-refresh plans from the state file instead)",
+                )?
+                .with_platform_apis(all.platform_apis()),
+        )
     };
     let request = Request {
         refresh: if args.no_refresh {

@@ -44,6 +44,9 @@ pub struct SimArgs {
     /// Answer and close requests whose body is late; 0 disables.
     #[arg(long, value_name = "DUR", default_value = "30s", value_parser = super::parse_duration)]
     pub body_timeout: std::time::Duration,
+    /// Serve only this API (tcmpp or tcsas; default: both at once).
+    #[arg(long, value_parser = super::parse_api)]
+    pub api: Option<mnpsync::tcmpp::Api>,
     /// Calls kept for GET /_sim/calls (oldest dropped); 0 keeps none.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub call_log_limit: usize,
@@ -83,6 +86,7 @@ pub async fn exec(_global: &Global, args: SimArgs) -> anyhow::Result<ExitCode> {
         header_timeout: args.header_timeout,
         body_timeout: args.body_timeout,
         call_log_limit: args.call_log_limit,
+        apis: args.api,
         ..SimConfig::default()
     };
     if let (Some(id), Some(key)) = (args.secret_id, args.secret_key) {

@@ -364,8 +364,10 @@ impl Watch<'_> {
             metrics: &self.metrics,
             status: &self.status,
         };
+        // Platforms a manifest pins to an API are listed and called through it.
+        let client = self.client.with_platform_apis(desired.platform_apis());
         let exec = Executor {
-            client: &self.client,
+            client: &client,
             records: self.records,
             options: self.options.apply,
             shutdown: &self.shutdown,

@@ -213,3 +213,91 @@ async fn a_tcsas_simulator_refuses_a_tcmpp_signature() {
     assert!(reply.data.approval_no.is_some());
     sim.shutdown().await;
 }
+
+/// `(service, version, action)` of every call the simulator received.
+fn signed_as(calls: &[Call]) -> Vec<(String, String, String)> {
+    calls
+        .iter()
+        .map(|c| (c.service.clone(), c.version.clone(), c.action.clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_reconciles_through_a_tcsas_only_simulator() {
+    let env = crate::util::Env::with_config(SimConfig {
+        apis: Some(Api::Tcsas),
+        ..SimConfig::default()
+    })
+    .await;
+    env.manifest("a.yaml", &manifest("super-1", "TSAS1", 1, None));
+    // Signed for TCMPP (the default API), the simulator refuses: the run stops, exit 1.
+    let run = env.run(&["apply"]).await;
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("AuthFailure.SignatureFailure"),
+        "{run:?}"
+    );
+    env.clear_calls();
+
+    let run = env.run(&["apply", "--api", "tcsas"]).await;
+    run.assert_code(0);
+    let tcsas = ("tcsas".to_string(), "2025-01-06".to_string());
+    let calls = env.calls();
+    assert_eq!(
+        signed_as(&calls),
+        vec![
+            (
+                tcsas.0.clone(),
+                tcsas.1.clone(),
+                "DescribeMNPApprovalList".into()
+            ),
+            (tcsas.0.clone(), tcsas.1.clone(), "CreateMNPApproval".into()),
+        ]
+    );
+    let outcome = env.journal().into_iter().last().unwrap();
+    let no = outcome
+        .approval_no
+        .clone()
+        .expect("TCSAS names the approval");
+    let state = env.state();
+    let entry = &state.entries[&Key::new("TSAS1", 1)];
+    assert_eq!(entry.owned_approval.as_deref(), Some(no.as_str()));
+    let plan = env
+        .run(&["plan", "--api", "tcsas", "--detailed-exitcode"])
+        .await;
+    plan.assert_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_reconciles_a_mixed_repository_in_one_run() {
+    let env = crate::util::Env::new().await;
+    env.manifest("mp.yaml", &manifest("mini-2", "TMPP2", 2, None));
+    env.manifest("sa.yaml", &manifest("super-3", "TSAS3", 3, Some("tcsas")));
+    env.run(&["apply"]).await.assert_code(0);
+    let mut calls = signed_as(&env.calls());
+    calls.sort();
+    let call = |service: &str, version: &str, action: &str| {
+        (service.to_string(), version.to_string(), action.to_string())
+    };
+    assert_eq!(
+        calls,
+        vec![
+            call("tcmpp", "2024-08-01", "CreateMNPApproval"),
+            call("tcmpp", "2024-08-01", "DescribeMNPApprovalList"),
+            call("tcsas", "2025-01-06", "CreateMNPApproval"),
+            call("tcsas", "2025-01-06", "DescribeMNPApprovalList"),
+        ]
+    );
+    for c in env.calls() {
+        let platform = c.params["PlatformId"].as_str().unwrap_or_default();
+        assert_eq!(
+            c.service,
+            if platform == "TSAS3" {
+                "tcsas"
+            } else {
+                "tcmpp"
+            },
+            "{c:?}"
+        );
+    }
+}
