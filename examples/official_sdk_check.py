@@ -4,7 +4,10 @@
     cargo build && python3 examples/official_sdk_check.py target/debug/mnpsync
 
 Expected: submit ok, ExistMNPApprovalRecord, cancel ok, MNPApprovalStatusError,
-InvalidApplyAction, a newest-first listing, ProcessMNPApproval ok, AuthFailure.SignatureFailure.
+InvalidApplyAction, a newest-first listing, ProcessMNPApproval ok, AuthFailure.SignatureFailure;
+then the same simulator through the TCSAS client (`tencentcloud.tcsas.v20250106`): submit ok
+with an ApprovalNo, ExistMNPApprovalRecord, a listing; and a TCSAS-only simulator
+(`mnpsync sim --api tcsas`) refusing the TCMPP client with AuthFailure.SignatureFailure.
 """
 import json, subprocess, sys
 from tencentcloud.common import credential
@@ -12,11 +15,13 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.tcmpp.v20240801 import tcmpp_client, models
+from tencentcloud.tcsas.v20250106 import tcsas_client, models as tcsas_models
 
 binary = sys.argv[1]
-sim = subprocess.Popen([binary, "sim", "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-first = sim.stdout.readline().strip()
-addr = first.split("http://")[1]
+def start(*extra):
+    p = subprocess.Popen([binary, "sim", "--listen", "127.0.0.1:0", *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return p, p.stdout.readline().strip().split("http://")[1]
+sim, addr = start()
 try:
     hp = HttpProfile(); hp.endpoint = addr; hp.protocol = "http"; hp.scheme = "http"; hp.reqMethod = "POST"
     cp = ClientProfile(); cp.httpProfile = hp; cp.signMethod = "TC3-HMAC-SHA256"
@@ -50,5 +55,32 @@ try:
         c2.CreateMNPApproval(models.CreateMNPApprovalRequest())
     except TencentCloudSDKException as e:
         print("wrong key", e.get_code())
+
+    # TCSAS: the same simulator serves both APIs, told apart by the signature's service.
+    t = tcsas_client.TcsasClient(cred, "ap-guangzhou", cp)
+    def tcsas_create(v, action):
+        r = tcsas_models.CreateMNPApprovalRequest(); r.MNPVersionId = v; r.ApplyAction = action; r.PlatformId = "TSASPLATFORM1"
+        try:
+            resp = t.CreateMNPApproval(r); return ("ok", resp.Data.Result, resp.Data.ApprovalNo, resp.RequestId)
+        except TencentCloudSDKException as e:
+            return ("error", e.get_code(), e.get_request_id())
+    print("tcsas submit", tcsas_create(3120, "submit"))
+    print("tcsas submit again", tcsas_create(3120, "submit"))
+    td = tcsas_models.DescribeMNPApprovalListRequest(); td.Offset = 0; td.Limit = 10; td.PlatformId = "TSASPLATFORM1"
+    resp = t.DescribeMNPApprovalList(td)
+    print("tcsas describe", resp.Data.TotalCount, [(x.MNPVersionId, x.ApprovalStatus, x.ApprovalNo) for x in resp.Data.DataList])
 finally:
     sim.kill()
+
+only, only_addr = start("--api", "tcsas")
+try:
+    hp2 = HttpProfile(); hp2.endpoint = only_addr; hp2.protocol = "http"; hp2.scheme = "http"; hp2.reqMethod = "POST"
+    cp2 = ClientProfile(); cp2.httpProfile = hp2; cp2.signMethod = "TC3-HMAC-SHA256"
+    c3 = tcmpp_client.TcmppClient(cred, "ap-guangzhou", cp2)
+    r = models.CreateMNPApprovalRequest(); r.MNPVersionId = 1; r.ApplyAction = "submit"; r.PlatformId = "TPLATFORM1"
+    try:
+        c3.CreateMNPApproval(r); print("tcmpp against a tcsas-only simulator: accepted (unexpected)")
+    except TencentCloudSDKException as e:
+        print("tcmpp against a tcsas-only simulator", e.get_code())
+finally:
+    only.kill()
