@@ -545,6 +545,7 @@ async fn execute(
     let run = RunInfo::new(planned.plan.commit.clone());
     exec.records.observe(
         &planned.plan,
+        &planned.observation,
         &labels_of(all),
         &roots_by_key(all, roots),
         &run.run_id,

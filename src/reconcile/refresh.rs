@@ -55,7 +55,18 @@ pub(crate) async fn refresh_seen(
     let mut failures = Vec::new();
     while let Some((platform, records)) = listings.next().await {
         match records {
-            Ok(records) => seen.extend(observe_records(&platform, &records)),
+            Ok(records) => {
+                let observed = observe_records(&platform, &records);
+                for (key, o) in &observed {
+                    if let Some(code) = o.unknown_code {
+                        tracing::warn!(
+                            "{} is listed with approval status {code}, which mnpsync does not know; it is left alone",
+                            crate::text::clip(&key.to_string(), crate::text::MAX_CELL)
+                        );
+                    }
+                }
+                seen.extend(observed);
+            }
             Err(e) => failures.push((platform, e)),
         }
     }

@@ -178,6 +178,7 @@ impl Records {
     pub(crate) fn observe(
         &self,
         plan: &Plan,
+        observation: &BTreeMap<Key, Observation>,
         labels: &BTreeMap<Key, BTreeMap<String, String>>,
         roots: &BTreeMap<Key, String>,
         run_id: &str,
@@ -210,6 +211,10 @@ impl Records {
                 }
                 entry.observed = r.observed;
                 entry.approvals = r.approvals.clone();
+                if let Some(seen) = observation.get(&r.key) {
+                    entry.review = seen.review.clone();
+                    entry.unknown_code = seen.unknown_code;
+                }
                 let seen = Observation {
                     status: r.observed,
                     approvals: r.approvals.clone(),

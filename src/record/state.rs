@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Outcome, RecordError, STATE_FILE, io, now_rfc3339};
 use crate::manifest::Key;
-use crate::observe::{Observation, Observed};
+use crate::observe::{Observation, Observed, Review};
 use crate::tcmpp::model::ApplyAction;
 
 /// What the records know of one version.
@@ -46,6 +46,12 @@ pub struct StateEntry {
     /// The manifest root the version was last declared under (`reconcile::Root::id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<String>,
+    /// The reviewer's decision as last listed (approved or rejected versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Review>,
+    /// The undocumented status code last listed, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_code: Option<i64>,
 }
 
 impl StateEntry {
@@ -68,6 +74,8 @@ impl StateEntry {
             owned_approval: None,
             pending_claim: None,
             root: None,
+            review: None,
+            unknown_code: None,
         }
     }
 }
@@ -182,7 +190,8 @@ impl State {
                     status: e.observed,
                     approvals: e.approvals.clone(),
                     mnp_id: None,
-                    ..Observation::default()
+                    unknown_code: e.unknown_code,
+                    review: e.review.clone(),
                 };
                 (k.clone(), observation)
             })
@@ -230,6 +239,8 @@ pub(crate) mod tests {
                 owned_approval: Some("a1".into()),
                 pending_claim: None,
                 root: Some("manifests".into()),
+                review: None,
+                unknown_code: None,
             },
         );
         s.save(dir.path()).unwrap();

@@ -30,6 +30,7 @@
 //!     approvals:                    # approvals that exist when the simulator starts, oldest first
 //!       - version: 101              # MNPVersionId
 //!         status: approved          # processing | rejected | approved | cancelled
+//!         code: 0                   # optional: the code listed instead (0 Pending, or unknown)
 //!         note: looks good          # optional ApprovalNote
 //! ```
 
@@ -134,6 +135,10 @@ pub(crate) struct ApprovalFixture {
     /// `ApprovalNote`; default null.
     #[serde(default)]
     pub(crate) note: Option<String>,
+    /// The `ApprovalStatus` code the listing shows instead of `status`'s own, e.g. 0 (Pending)
+    /// or a code the API does not document; the approval rules still follow `status`.
+    #[serde(default)]
+    pub(crate) code: Option<i64>,
 }
 
 fn yes() -> bool {

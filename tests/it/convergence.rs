@@ -220,3 +220,62 @@ async fn a_plan_saved_without_a_refresh_is_still_checked_against_live_state() {
     );
     assert_eq!(env.seen(), vec![describe(PLATFORM)], "listed, nothing sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_status_code_never_leads_to_a_call_and_pending_counts_as_in_flight() {
+    // 21 is listed with an undocumented code (it is processing on the platform); 22 is listed
+    // as 0 (Pending). Both are declared cancelled.
+    let fixture = format!(
+        "platforms:\n  - id: {PLATFORM}\n    mini_programs:\n      - {{id: a, versions: [{{id: 21}}]}}\n      - {{id: b, versions: [{{id: 22}}]}}\n    approvals:\n      - {{version: 21, status: processing, code: 9}}\n      - {{version: 22, status: processing, code: 0}}\n"
+    );
+    let env = Env::with_fixture(&fixture).await;
+    env.manifest("a.yaml", &manifest_doc("app-21", PLATFORM, 21, "cancelled"));
+    env.manifest("b.yaml", &manifest_doc("app-22", PLATFORM, 22, "cancelled"));
+    let run = env.run(&["apply"]).await;
+    run.assert_code(0);
+    // Pending is in flight: 22 is cancelled. The unknown code: no call, attention naming it.
+    assert_eq!(
+        env.seen(),
+        vec![describe(PLATFORM), create("cancel", PLATFORM, 22)]
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "! attention {PLATFORM}/21 app-21  (the platform reports approval status 9, which mnpsync does not know; nothing is done)"
+        )),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "{PLATFORM}/21 is listed with approval status 9, which mnpsync does not know; it is left alone"
+        )),
+        "a warning is logged: {run:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_platform_in_two_regions_is_refused_naming_both_documents() {
+    let env = Env::new().await;
+    env.manifest(
+        "a.yaml",
+        &format!(
+            "{}  region: ap-guangzhou\n",
+            manifest_doc("app-31", PLATFORM, 31, "submitted")
+        ),
+    );
+    env.manifest(
+        "b.yaml",
+        &format!(
+            "{}  region: ap-singapore\n",
+            manifest_doc("app-32", PLATFORM, 32, "submitted")
+        ),
+    );
+    let run = env.run(&["plan"]).await;
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("one platform has one region")
+            && run.stderr.contains("a.yaml")
+            && run.stderr.contains("b.yaml"),
+        "{run:?}"
+    );
+    assert!(env.calls().is_empty(), "no call from an invalid set");
+}

@@ -531,6 +531,44 @@ async fn a_full_resync_lists_platforms_whose_versions_are_all_final() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_rejection_is_logged_once_and_counted_as_attention() {
+    let setup = Setup::new(SimConfig::default()).await;
+    setup.write("app.yaml", &manifest("app-430", 430, "submitted"));
+    let watch = setup.watch(&["--full-resync", "1s"]).await;
+    let sim = setup.sim();
+    watch
+        .until("the start reconcile submits 430", || {
+            let done = creates(sim) == vec![submitted(430)];
+            async move { done }
+        })
+        .await;
+    sim.process_version(PLATFORM, 430, false).unwrap();
+    let line = format!("attention: {PLATFORM}/430 app-430: rejected by ");
+    watch
+        .until("the rejection is logged", || {
+            let done = watch.stderr().contains(&line);
+            async move { done }
+        })
+        .await;
+    // Three more reconciles list the platform (full resyncs): the item is not logged again.
+    let listed = listings(sim);
+    watch
+        .until("three more reconciles pass", || {
+            let done = listings(sim) >= listed + 3;
+            async move { done }
+        })
+        .await;
+    assert_eq!(
+        watch.stderr().matches(&line).count(),
+        1,
+        "{}",
+        watch.stderr()
+    );
+    let (_, metrics) = get(&format!("{}/metrics", watch.health)).await;
+    assert!(metrics.contains("mnpsync_attention_items 1"), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn drift_is_corrected_on_the_next_interval() {
     let setup = Setup::new(SimConfig::default()).await;
     setup.write("app.yaml", &manifest("app-400", 400, "submitted"));

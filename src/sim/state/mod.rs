@@ -69,17 +69,18 @@ impl State {
             approvals: Vec::new(),
             next_no: 1,
         };
-        let seeds: Vec<(String, i64, ApprovalStatus, Option<String>)> = state
+        type Seed = (String, i64, ApprovalStatus, Option<String>, Option<i64>);
+        let seeds: Vec<Seed> = state
             .fixture
             .iter()
             .flat_map(|f| &f.platforms)
             .flat_map(|p| {
                 p.approvals
                     .iter()
-                    .map(|a| (p.id.clone(), a.version, a.status, a.note.clone()))
+                    .map(|a| (p.id.clone(), a.version, a.status, a.note.clone(), a.code))
             })
             .collect();
-        for (platform_id, version, status, note) in seeds {
+        for (platform_id, version, status, note, code) in seeds {
             let mnp = state.view(&platform_id).mnp_of(version);
             if status == ApprovalStatus::Processing
                 && state.processing_of_mnp(&platform_id, &mnp).is_some()
@@ -95,6 +96,7 @@ impl State {
             if let Some(a) = state.approvals.iter_mut().find(|a| a.approval_no == no) {
                 a.status = status;
                 a.approval_note = note;
+                a.listed_code = code;
                 match status {
                     ApprovalStatus::Processing => {}
                     ApprovalStatus::Cancelled => a.approval_time = Some(now),
@@ -150,6 +152,7 @@ impl State {
             approval_time: None,
             approval_user: None,
             approval_note: None,
+            listed_code: None,
         });
         approval_no
     }

@@ -38,6 +38,8 @@ pub(super) struct Approval {
     pub(super) approval_time: Option<i64>,
     pub(super) approval_user: Option<String>,
     pub(super) approval_note: Option<String>,
+    /// The status code listed instead of `status`'s own (fixture `code`).
+    pub(super) listed_code: Option<i64>,
 }
 
 /// What the fixture (or the defaults) say about a platform.
@@ -88,7 +90,7 @@ impl PlatformView<'_> {
         ApprovalRecord {
             approval_no: Some(a.approval_no.clone()),
             application_id: Some(self.application_id()),
-            approval_status: Some(a.status.code()),
+            approval_status: Some(a.listed_code.unwrap_or_else(|| a.status.code())),
             mnp_id: Some(mnp_id.clone()),
             mnp_version: Some(
                 listed

@@ -352,6 +352,7 @@ fn invalid_fixture_approvals_are_skipped_not_fatal() {
             version: 1,
             status: ApprovalStatus::Processing,
             note: None,
+            code: None,
         };
         2
     ];
