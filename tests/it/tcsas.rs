@@ -301,3 +301,33 @@ async fn the_command_line_reconciles_a_mixed_repository_in_one_run() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_per_service_routes_that_service_only() {
+    let env = crate::util::Env::new().await;
+    env.manifest("sa.yaml", &manifest("super-4", "TSAS4", 4, Some("tcsas")));
+    let url = env.sim.url.clone();
+    // Every API at a port where nothing listens, TCSAS at the simulator: the run succeeds.
+    let tcsas = format!("tcsas={url}");
+    let run = env
+        .run(&[
+            "apply",
+            "--endpoint",
+            "http://127.0.0.1:1",
+            "--endpoint",
+            &tcsas,
+        ])
+        .await;
+    run.assert_code(0);
+    assert!(env.calls().iter().all(|c| c.service == "tcsas"));
+    // An unknown service name is refused before any call.
+    let run = env
+        .run(&["plan", "--endpoint", &format!("tcbase={url}")])
+        .await;
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains("unknown API \"tcbase\": expected tcmpp or tcsas"),
+        "{run:?}"
+    );
+}
