@@ -401,9 +401,16 @@ pub fn status_text(
                 "no longer declared".to_string()
             });
         }
+        // The reviewer's words for a decided version (what to do next follows from them),
+        // else the last action's message.
+        let review = e.review.as_ref().map(|r| {
+            let who = r.user.as_deref().unwrap_or("the reviewer");
+            format!("{} by {who}{}", e.observed, r.describe())
+        });
         row.push(
-            e.message
+            review
                 .as_deref()
+                .or(e.message.as_deref())
                 .map(|m| clip(m, STATUS_MESSAGE))
                 .unwrap_or_else(|| "-".into()),
         );

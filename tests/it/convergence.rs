@@ -279,3 +279,24 @@ async fn one_platform_in_two_regions_is_refused_naming_both_documents() {
     );
     assert!(env.calls().is_empty(), "no call from an invalid set");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_the_reviewers_decision() {
+    let env = Env::new().await;
+    env.manifest("a.yaml", &manifest_doc("app-40", PLATFORM, 40, "submitted"));
+    env.run(&["apply"]).await.assert_code(0);
+    env.sim().process_version(PLATFORM, 40, false).unwrap();
+    env.run(&["apply"]).await.assert_code(0);
+    let status = env.run(&["status"]).await;
+    status.assert_code(0);
+    let row = status
+        .stdout_lines()
+        .into_iter()
+        .find(|l| l.contains("app-40"))
+        .unwrap()
+        .to_string();
+    assert!(
+        row.contains("rejected by sim-approver at ") && row.contains("(approval MNPA"),
+        "{row}"
+    );
+}
