@@ -30,6 +30,9 @@ pub struct PruneCandidate {
     /// An open claim's baseline, per the records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_baseline: Option<Vec<String>>,
+    /// The API it was last declared for (`spec.api`), per the records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<Api>,
 }
 
 /// Switches of the planner.
@@ -256,7 +259,7 @@ pub fn plan(
             platform_id: candidate.key.platform_id.clone(),
             mnp_version_id: candidate.key.mnp_version_id,
             region: candidate.region.clone(),
-            api: None,
+            api: candidate.api,
             desired: Approval::Cancelled,
             observed,
             approvals: approvals_of(&candidate.key),
@@ -477,6 +480,7 @@ mod tests {
                 region: None,
                 owned_approval: None,
                 claim_baseline: None,
+                api: None,
             },
             PruneCandidate {
                 key: Key::new("P", 2),
@@ -484,6 +488,7 @@ mod tests {
                 region: None,
                 owned_approval: None,
                 claim_baseline: None,
+                api: None,
             },
             PruneCandidate {
                 key: Key::new("P", 3),
@@ -491,6 +496,7 @@ mod tests {
                 region: None,
                 owned_approval: None,
                 claim_baseline: None,
+                api: None,
             },
         ];
         let p = plan(
@@ -731,7 +737,7 @@ mod tests {
             let observed: BTreeMap<Key, Observed> =
                 (1..40).map(|v| (Key::new("P", v), obs[v as usize])).collect();
             let prune: Vec<PruneCandidate> = (1..40)
-                .map(|v| PruneCandidate { key: Key::new("P", v), name: String::new(), region: None, owned_approval: None, claim_baseline: None })
+                .map(|v| PruneCandidate { key: Key::new("P", v), name: String::new(), region: None, owned_approval: None, claim_baseline: None, api: None })
                 .collect();
             let p = plan(&d, &lift(&observed), &prune, &PlanOptions { resubmit_rejected: resubmit }, true, None);
             for r in p.actions() {

@@ -322,6 +322,7 @@ mod tests {
             region: None,
             owned_approval: None,
             claim_baseline: None,
+            api: None,
         });
         let why = s.tampering(&all, &[], "ap-guangzhou").unwrap();
         assert_eq!(

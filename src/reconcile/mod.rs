@@ -291,6 +291,7 @@ pub(crate) fn prune_candidates(
             region: entry.region.clone(),
             owned_approval: entry.owned_approval.clone(),
             claim_baseline: entry.pending_claim.clone(),
+            api: entry.api,
         })
         .collect()
 }
@@ -418,6 +419,16 @@ pub async fn make_plan(
         .map(|r| (r.key.clone(), r.region.clone()))
         .collect();
     keys.extend(prune.iter().map(|c| (c.key.clone(), c.region.clone())));
+    // A version no manifest declares any more is listed (and cancelled) through the API the
+    // records say it was declared for.
+    let extended = client.map(|c| {
+        c.with_more_platform_apis(
+            prune
+                .iter()
+                .filter_map(|p| p.api.map(|api| (p.key.platform_id.clone(), api))),
+        )
+    });
+    let client = extended.as_ref();
     let mut observed = state.observed();
     let mut warnings = Vec::new();
     let to_refresh = match (request.refresh, client) {

@@ -202,6 +202,7 @@ impl Records {
                     if let Some(root) = roots.get(&r.key) {
                         entry.root = Some(root.clone());
                     }
+                    entry.api = r.api;
                 }
                 if r.observed == Observed::Unknown || !plan.refreshed {
                     continue;

@@ -52,6 +52,9 @@ pub struct StateEntry {
     /// The undocumented status code last listed, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unknown_code: Option<i64>,
+    /// The API the version was last declared for (`spec.api`), so a prune goes through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<crate::tcmpp::Api>,
 }
 
 impl StateEntry {
@@ -76,6 +79,7 @@ impl StateEntry {
             root: None,
             review: None,
             unknown_code: None,
+            api: None,
         }
     }
 }
@@ -241,6 +245,7 @@ pub(crate) mod tests {
                 root: Some("manifests".into()),
                 review: None,
                 unknown_code: None,
+                api: None,
             },
         );
         s.save(dir.path()).unwrap();

@@ -281,6 +281,15 @@ impl Client {
         }
     }
 
+    /// This client, also remembering `more` (platforms already known keep their API).
+    pub fn with_more_platform_apis(&self, more: impl IntoIterator<Item = (String, Api)>) -> Client {
+        let mut platforms = (*self.platforms).clone();
+        for (platform, api) in more {
+            platforms.entry(platform).or_insert(api);
+        }
+        self.with_platform_apis(platforms)
+    }
+
     /// The client for a call naming `platform_id`: its API if known
     /// ([`Client::with_platform_apis`]), else this client's.
     pub fn for_platform(&self, platform_id: &str) -> Client {

@@ -331,3 +331,33 @@ async fn an_endpoint_per_service_routes_that_service_only() {
         "{run:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pruned_tcsas_version_is_listed_and_cancelled_through_tcsas() {
+    let env = crate::util::Env::new().await;
+    env.manifest("mp.yaml", &manifest("mini-5", "TMPP5", 5, None));
+    env.manifest("sa.yaml", &manifest("super-6", "TSAS6", 6, Some("tcsas")));
+    env.run(&["apply"]).await.assert_code(0);
+    env.remove_manifest("sa.yaml");
+    env.clear_calls();
+    env.run(&["apply", "--prune"]).await.assert_code(0);
+    let tsas: Vec<(String, String)> = env
+        .calls()
+        .iter()
+        .filter(|c| c.params["PlatformId"] == "TSAS6")
+        .map(|c| (c.service.clone(), c.action.clone()))
+        .collect();
+    assert_eq!(
+        tsas,
+        vec![
+            ("tcsas".to_string(), "DescribeMNPApprovalList".to_string()),
+            ("tcsas".to_string(), "CreateMNPApproval".to_string()),
+        ]
+    );
+    let cancel = env
+        .calls()
+        .into_iter()
+        .find(|c| c.params["PlatformId"] == "TSAS6" && c.action == "CreateMNPApproval")
+        .unwrap();
+    assert_eq!(cancel.params["ApplyAction"], "cancel");
+}
