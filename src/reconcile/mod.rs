@@ -275,15 +275,7 @@ pub(crate) fn prune_candidates(
                 // An approved version with no manifest is simply done.
                 && entry.observed != Observed::Approved
                 && !all.resources.contains_key(*key)
-                && selector.matches(&entry.labels)
-                // Prune by path reaches only what was last declared under this run's paths
-                // (another team's directory is not "removed"); unknown roots (records of an
-                // older mnpsync) are in scope, as before.
-                && (roots.is_empty()
-                    || entry
-                        .root
-                        .as_ref()
-                        .is_none_or(|id| roots.iter().any(|r| &r.id == id)))
+                && in_scope(entry, selector, roots)
         })
         .map(|(key, entry)| PruneCandidate {
             key: key.clone(),
@@ -294,6 +286,18 @@ pub(crate) fn prune_candidates(
             api: entry.api,
         })
         .collect()
+}
+
+/// Whether a recorded version is in this run's scope: it matches the selector and was last
+/// declared under one of the run's paths (another team's directory is not "removed"). Unknown
+/// roots (records of an older mnpsync) are in scope, as before roots were recorded.
+fn in_scope(entry: &crate::record::StateEntry, selector: &Selector, roots: &[Root]) -> bool {
+    selector.matches(&entry.labels)
+        && (roots.is_empty()
+            || entry
+                .root
+                .as_ref()
+                .is_none_or(|id| roots.iter().any(|r| &r.id == id)))
 }
 
 /// A version the records hold that no manifest declares and that the plan leaves alone (no
@@ -320,12 +324,7 @@ pub fn unmanaged(
         .filter(|(key, entry)| {
             !all.resources.contains_key(*key)
                 && !plan.resources.iter().any(|r| &r.key == *key)
-                && selector.matches(&entry.labels)
-                && (roots.is_empty()
-                    || entry
-                        .root
-                        .as_ref()
-                        .is_none_or(|id| roots.iter().any(|r| &r.id == id)))
+                && in_scope(entry, selector, roots)
         })
         .map(|(key, entry)| Unmanaged {
             key: key.clone(),
