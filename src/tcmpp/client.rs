@@ -46,6 +46,8 @@ use crate::tcmpp::response::{is_no_server, transport_error};
 use crate::tcmpp::sign;
 
 // Defined in the modules named above; re-exported so `tcmpp::client::…` paths keep working.
+use crate::tcmpp::config::check_timeout;
+pub use crate::tcmpp::config::{ClientConfig, MAX_TIMEOUT, MIN_TIMEOUT};
 pub use crate::tcmpp::endpoint::{DEFAULT_ENDPOINT, Endpoint, EndpointError};
 pub use crate::tcmpp::response::{httpdate_to_unix, parse_body};
 pub use crate::tcmpp::retry::{
@@ -56,79 +58,6 @@ pub use crate::tcmpp::retry::{
 pub const PAGE_SIZE: i64 = 100;
 /// A bound on pages fetched for one platform, so a misbehaving server cannot loop us forever.
 const MAX_PAGES: i64 = 10_000;
-/// The shortest per-request timeout a client accepts (`--timeout`).
-pub const MIN_TIMEOUT: Duration = Duration::from_millis(100);
-/// The longest per-request timeout a client accepts (`--timeout`).
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(5 * 60);
-
-/// Everything a client needs besides credentials.
-#[derive(Debug, Clone)]
-pub struct ClientConfig {
-    /// The endpoint of every API that has none in [`ClientConfig::endpoints`].
-    pub endpoint: Endpoint,
-    /// Endpoints of single APIs, overriding [`ClientConfig::endpoint`] for them.
-    pub endpoints: BTreeMap<Api, Endpoint>,
-    /// The API of a client built from this config (the default of resources that do not pin
-    /// one); [`Client::for_api`] reaches the others.
-    pub api: Api,
-    /// Default region (`X-TC-Region`), used when a call names none.
-    pub region: String,
-    /// Per-request timeout, [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`].
-    pub timeout: Duration,
-    /// Requests per second, per action, evenly spaced.
-    pub rate_limit: u32,
-    pub retry: RetryPolicy,
-    /// `X-TC-Language`, when set.
-    pub language: Option<String>,
-}
-
-impl ClientConfig {
-    /// Defaults of DESIGN.md §5 for the given endpoint, used by every API; the API is
-    /// [`Api::Tcmpp`].
-    pub fn new(endpoint: Endpoint) -> Self {
-        ClientConfig {
-            endpoint,
-            endpoints: BTreeMap::new(),
-            api: Api::default(),
-            region: "ap-guangzhou".to_string(),
-            timeout: Duration::from_secs(10),
-            rate_limit: 20,
-            retry: RetryPolicy::default(),
-            language: None,
-        }
-    }
-
-    /// Defaults of DESIGN.md §5 with each API at its public endpoint
-    /// ([`Api::default_endpoint`]).
-    pub fn public() -> Self {
-        let public = |api: Api| {
-            Endpoint::parse(api.default_endpoint()).expect("the public endpoints are valid")
-        };
-        let mut config = ClientConfig::new(public(Api::Tcmpp));
-        config.endpoints = Api::ALL.into_iter().map(|api| (api, public(api))).collect();
-        config
-    }
-
-    /// Points `api` at `endpoint` (`--endpoint tcsas=URL`), or with `None` every API
-    /// (`--endpoint URL`: the fallback, forgetting the per-API endpoints set before).
-    pub fn set_endpoint(&mut self, api: Option<Api>, endpoint: Endpoint) {
-        match api {
-            Some(api) => {
-                self.endpoints.insert(api, endpoint);
-            }
-            None => {
-                self.endpoints.clear();
-                self.endpoint = endpoint;
-            }
-        }
-    }
-
-    /// The endpoint calls of `api` go to.
-    pub fn endpoint_for(&self, api: Api) -> &Endpoint {
-        self.endpoints.get(&api).unwrap_or(&self.endpoint)
-    }
-}
-
 /// One HTTP exchange, reported to the observer (metrics); never carries secrets.
 #[derive(Debug, Clone)]
 pub struct RequestEvent<'a> {
@@ -189,7 +118,7 @@ impl std::fmt::Debug for Client {
 /// Why a client could not be built.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct BuildError(String);
+pub struct BuildError(pub(crate) String);
 
 /// The names of the headers sent besides `Host`, `Content-Type` and `Authorization`.
 const X_TC_ACTION: &str = "X-TC-Action";
@@ -637,19 +566,6 @@ fn http_client(config: &ClientConfig, loopback: bool) -> Result<reqwest::Client,
     builder
         .build()
         .map_err(|e| BuildError(format!("cannot build the HTTP client: {e}")))
-}
-
-/// `Err` unless `timeout` is within [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`].
-fn check_timeout(timeout: Duration) -> Result<(), BuildError> {
-    if (MIN_TIMEOUT..=MAX_TIMEOUT).contains(&timeout) {
-        return Ok(());
-    }
-    Err(BuildError(format!(
-        "--timeout must be between {} and {} (got {})",
-        humantime::format_duration(MIN_TIMEOUT),
-        humantime::format_duration(MAX_TIMEOUT),
-        humantime::format_duration(timeout)
-    )))
 }
 
 /// An `X-TC-*` header name (all are valid lower-cased).

@@ -26,6 +26,7 @@
 pub mod api;
 pub mod breaker;
 pub mod client;
+mod config;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
