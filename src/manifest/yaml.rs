@@ -439,7 +439,7 @@ pub(crate) fn load_documents(text: &str) -> Vec<Loaded> {
                 pos,
             },
             None => Loaded::Failed {
-                message: yaml_message(&err),
+                message: format!("{}{}", yaml_message(&err), syntax_hint(text, &err)),
                 pos,
             },
         };
@@ -447,6 +447,29 @@ pub(crate) fn load_documents(text: &str) -> Vec<Loaded> {
         break;
     }
     out
+}
+
+/// A hint for the YAML syntax errors people make by hand, where one fits: a tab used for
+/// indentation, or a key indented deeper than its siblings.
+fn syntax_hint(text: &str, err: &serde_yaml::Error) -> &'static str {
+    let message = err.to_string();
+    let line = err
+        .location()
+        .and_then(|loc| text.lines().nth(loc.line().saturating_sub(1)))
+        .unwrap_or("");
+    if message.contains("cannot start any token")
+        && line
+            .chars()
+            .take_while(|c| c.is_whitespace())
+            .any(|c| c == '\t')
+    {
+        "; YAML does not allow tabs for indentation: indent with spaces"
+    } else if message.contains("mapping values are not allowed in this context") {
+        "; check the indentation (a key must line up with the other keys of its mapping), and quote \
+         a value that contains `: `"
+    } else {
+        ""
+    }
 }
 
 /// serde_yaml's message without its own "at line L column C" (the location is reported apart),

@@ -82,7 +82,7 @@ fn each_rule_reports_exact_message_and_location() {
         (
             "yaml syntax error",
             edit(9, 9, "  approval: submitted: yes"),
-            vec!["m.yaml:9:22: invalid YAML: mapping values are not allowed in this context".into()],
+            vec!["m.yaml:9:22: invalid YAML: mapping values are not allowed in this context; check the indentation (a key must line up with the other keys of its mapping), and quote a value that contains `: `".into()],
         ),
         (
             "unterminated flow mapping",
@@ -431,5 +431,31 @@ fn tags_are_reported_without_hiding_other_errors() {
     assert_eq!(
         errors(&tagged_mapping),
         vec!["m.yaml:7:3: YAML tags are not supported (found `!custom`)"]
+    );
+}
+
+#[test]
+fn syntax_errors_people_make_by_hand_get_a_hint() {
+    let errors = |text: &str| -> Vec<String> {
+        crate::manifest::parse_str(std::path::Path::new("m.yaml"), text)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    let tab = "apiVersion: mnpsync/v1\nkind: MNPApproval\nmetadata:\n\tname: shop-1\n";
+    assert_eq!(
+        errors(tab),
+        vec![
+            "m.yaml:4:1: invalid YAML: found character that cannot start any token, while scanning for the next token; YAML does not allow tabs for indentation: indent with spaces"
+        ]
+    );
+    let deeper = "apiVersion: mnpsync/v1\nkind: MNPApproval\nmetadata:\n  name: a\nspec:\n  platformId: P\n    mnpVersionId: 1\n";
+    let got = errors(deeper);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].ends_with("mapping values are not allowed in this context; check the indentation (a key must line up with the other keys of its mapping), and quote a value that contains `: `")
+            && got[0].starts_with("m.yaml:7:17: "),
+        "{got:?}"
     );
 }
