@@ -560,8 +560,11 @@ async fn execute(
         &roots_by_key(all, roots),
         &run.run_id,
     )?;
-    // Names, labels and regions are durable before the first call (prune reads them later).
-    exec.records.flush().await?;
+    // Names, labels and regions are durable before the first call (prune reads them later);
+    // a plan with no call leaves that to the executor's closing checkpoint.
+    if planned.plan.has_changes() {
+        exec.records.flush().await?;
+    }
     exec.progress.planned(&planned);
     let Planned { plan, warnings, .. } = planned;
     let on_result = |r: &ActionResult| exec.progress.result(r);

@@ -557,27 +557,29 @@ impl Watch<'_> {
 
     /// Versions by observed status and the oldest processing approval, from the records.
     fn observe_versions(&self, plan: &Plan) {
-        let state = self.records.snapshot();
         let now = time::OffsetDateTime::now_utc();
-        let mut counts: BTreeMap<Observed, i64> = BTreeMap::new();
-        let mut oldest = 0.0f64;
-        for r in &plan.resources {
-            let entry = state.entries.get(&r.key);
-            let observed = entry.map_or(r.observed, |e| e.observed);
-            *counts.entry(observed).or_insert(0) += 1;
-            if observed == Observed::Processing {
-                let since = entry.and_then(|e| {
-                    time::OffsetDateTime::parse(
-                        &e.updated_at,
-                        &time::format_description::well_known::Rfc3339,
-                    )
-                    .ok()
-                });
-                if let Some(since) = since {
-                    oldest = oldest.max((now - since).as_seconds_f64().max(0.0));
+        let (counts, oldest) = self.records.read(|state| {
+            let mut counts: BTreeMap<Observed, i64> = BTreeMap::new();
+            let mut oldest = 0.0f64;
+            for r in &plan.resources {
+                let entry = state.entries.get(&r.key);
+                let observed = entry.map_or(r.observed, |e| e.observed);
+                *counts.entry(observed).or_insert(0) += 1;
+                if observed == Observed::Processing {
+                    let since = entry.and_then(|e| {
+                        time::OffsetDateTime::parse(
+                            &e.updated_at,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .ok()
+                    });
+                    if let Some(since) = since {
+                        oldest = oldest.max((now - since).as_seconds_f64().max(0.0));
+                    }
                 }
             }
-        }
+            (counts, oldest)
+        });
         self.metrics.versions(&counts, oldest);
     }
 
