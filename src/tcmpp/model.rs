@@ -14,6 +14,10 @@ pub const API_VERSION: &str = "2024-08-01";
 pub const CREATE_MNP_APPROVAL: &str = "CreateMNPApproval";
 pub const DESCRIBE_MNP_APPROVAL_LIST: &str = "DescribeMNPApprovalList";
 pub const PROCESS_MNP_APPROVAL: &str = "ProcessMNPApproval";
+pub const DESCRIBE_MNP_ALL_STAGE_VERSIONS: &str = "DescribeMNPAllStageVersions";
+pub const DESCRIBE_MNP_RELEASED_VERSION_HISTORY: &str = "DescribeMNPReleasedVersionHistory";
+pub const RELEASE_MNP_VERSION: &str = "ReleaseMNPVersion";
+pub const ROLLBACK_MNP_VERSION: &str = "RollbackMNPVersion";
 
 /// `ApplyAction` of `CreateMNPApproval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -225,8 +229,117 @@ pub struct ProcessMnpApprovalRequest {
 }
 
 /// `Data` of a `ProcessMNPApproval` success.
+pub type ProcessMnpApprovalData = BooleanInfo;
+
+/// Parameters of `DescribeMNPAllStageVersions` and `DescribeMNPReleasedVersionHistory`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProcessMnpApprovalData {
+pub struct MnpRequest {
+    #[serde(rename = "MNPId")]
+    pub mnp_id: String,
+    #[serde(rename = "PlatformId")]
+    pub platform_id: String,
+}
+
+/// `Phase` of a version (`DescribeMNPAllStageVersions`).
+pub const PHASE_DEVELOP: &str = "Develop";
+pub const PHASE_PLATFORM: &str = "Platform";
+pub const PHASE_ONLINE: &str = "Online";
+
+/// One item of `DescribeMNPAllStageVersions`'s `Data` (the SDK's
+/// `DescribeMPAllStageVersionsResp`). Every field may be null on the wire. `Status` ("release
+/// status") has undocumented values: mnpsync never reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StageVersion {
+    #[serde(rename = "MNPId")]
+    pub mnp_id: Option<String>,
+    #[serde(rename = "MNPVersionId")]
+    pub mnp_version_id: Option<i64>,
+    #[serde(rename = "MNPName")]
+    pub mnp_name: Option<String>,
+    #[serde(rename = "MNPIcon")]
+    pub mnp_icon: Option<String>,
+    #[serde(rename = "MNPType")]
+    pub mnp_type: Option<String>,
+    #[serde(rename = "MNPIntro")]
+    pub mnp_intro: Option<String>,
+    #[serde(rename = "MNPDesc")]
+    pub mnp_desc: Option<String>,
+    #[serde(rename = "CreateUser")]
+    pub create_user: Option<String>,
+    #[serde(rename = "CreateTime")]
+    pub create_time: Option<String>,
+    #[serde(rename = "MNPVersion")]
+    pub mnp_version: Option<String>,
+    #[serde(rename = "MNPVersionIntro")]
+    pub mnp_version_intro: Option<String>,
+    #[serde(rename = "Phase")]
+    pub phase: Option<String>,
+    #[serde(rename = "ApprovalStatus")]
+    pub approval_status: Option<i64>,
+    #[serde(rename = "ApprovalNo")]
+    pub approval_no: Option<String>,
+    #[serde(rename = "ShowCase")]
+    pub show_case: Option<i64>,
+    #[serde(rename = "RollbackVersion")]
+    pub rollback_version: Option<i64>,
+    #[serde(rename = "Status")]
+    pub status: Option<i64>,
+    #[serde(rename = "VersionCurrentStatus")]
+    pub version_current_status: Option<i64>,
+}
+
+/// One item of `DescribeMNPReleasedVersionHistory`'s `DataList` (the SDK's
+/// `QueryOnlineVersionResp`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReleasedVersion {
+    #[serde(rename = "MNPId")]
+    pub mnp_id: Option<String>,
+    #[serde(rename = "MNPVersion")]
+    pub mnp_version: Option<String>,
+    #[serde(rename = "MNPVersionId")]
+    pub mnp_version_id: Option<i64>,
+    #[serde(rename = "MNPVersionNote")]
+    pub mnp_version_note: Option<String>,
+    #[serde(rename = "UpdateTime")]
+    pub update_time: Option<String>,
+}
+
+/// `Data` of `DescribeMNPReleasedVersionHistory` (the SDK's `DescribeRevertOnlineVersionPageResp`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleasedVersionHistory {
+    #[serde(rename = "TotalCount", default)]
+    pub total_count: i64,
+    #[serde(rename = "DataList", default)]
+    pub data_list: Vec<ReleasedVersion>,
+}
+
+/// Parameters of `ReleaseMNPVersion`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseMnpVersionRequest {
+    #[serde(rename = "MNPVersionId")]
+    pub mnp_version_id: i64,
+    #[serde(rename = "PlatformId")]
+    pub platform_id: String,
+}
+
+/// Parameters of `RollbackMNPVersion`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackMnpVersionRequest {
+    #[serde(rename = "MNPId")]
+    pub mnp_id: String,
+    #[serde(rename = "MNPVersionId")]
+    pub mnp_version_id: i64,
+    #[serde(rename = "PlatformId")]
+    pub platform_id: String,
+    #[serde(rename = "MNPVersion")]
+    pub mnp_version: String,
+}
+
+/// `BooleanInfo`: the `Data` of `ReleaseMNPVersion`, `RollbackMNPVersion` and `ProcessMNPApproval`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BooleanInfo {
     #[serde(rename = "Result")]
     pub result: bool,
 }
