@@ -73,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
         &plan,
         &records,
         &RunInfo::new(None),
-        ApplyOptions { concurrency: 16 },
+        &ApplyOptions::default(),
         &CancellationToken::new(),
         &|_| finished.lock().unwrap().push(Instant::now()),
     )

@@ -88,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
     let exec = Executor {
         client: &client,
         records: &records,
-        options: ApplyOptions::default(),
+        options: &ApplyOptions::default(),
         shutdown: &shutdown,
         progress: &Print,
     };

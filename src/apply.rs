@@ -17,12 +17,15 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use crate::action::Action;
 use crate::manifest::Key;
 use crate::observe::{Observation, Observed, confirm, observe_records};
 use crate::plan::{Plan, PlannedResource};
 use crate::record::{Event, JournalLine, Outcome, RecordError, Records, now_rfc3339};
 use crate::tcmpp::error::Class;
-use crate::tcmpp::model::{ApplyAction, CreateMnpApprovalRequest};
+use crate::tcmpp::model::{
+    CreateMnpApprovalRequest, PHASE_ONLINE, ReleaseMnpVersionRequest, RollbackMnpVersionRequest,
+};
 use crate::tcmpp::{ApiError, CallError, Client};
 
 /// The result of one action, as printed and as written to the journal.
@@ -30,7 +33,7 @@ use crate::tcmpp::{ApiError, CallError, Client};
 pub struct ActionResult {
     pub key: Key,
     pub name: String,
-    pub action: ApplyAction,
+    pub action: Action,
     pub outcome: Outcome,
     pub error_code: Option<String>,
     pub message: Option<String>,
@@ -59,6 +62,34 @@ pub struct ApplyReport {
     /// status.
     #[serde(default)]
     pub attention: Vec<AttentionItem>,
+    /// Releases and rollbacks planned but not executed: outside every release window
+    /// (`deferred`), or a rollback without `--allow-rollback` (`needs_allow_rollback`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<Held>,
+}
+
+/// A release or rollback the executor did not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Held {
+    pub key: Key,
+    pub name: String,
+    pub action: Action,
+    pub why: HoldReason,
+    pub message: String,
+    /// When the next release window opens (RFC 3339), for a deferral.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// Why a release or rollback was held back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HoldReason {
+    /// Outside every release window: it runs when one opens (not an error).
+    Deferred,
+    /// A rollback needs `--allow-rollback`: the declared state needs a decision (exit 1).
+    NeedsAllowRollback,
 }
 
 /// One version that needs a person.
@@ -86,20 +117,63 @@ pub fn attention_of(plan: &Plan) -> Vec<AttentionItem> {
 impl ApplyReport {
     /// Whether every action converged (exit status 0).
     pub fn converged(&self) -> bool {
-        self.stopped.is_none() && self.results.iter().all(|r| r.outcome.converged())
+        self.stopped.is_none()
+            && self.results.iter().all(|r| r.outcome.converged())
+            && self
+                .held
+                .iter()
+                .all(|h| h.why != HoldReason::NeedsAllowRollback)
     }
 }
 
 /// Switches of the executor.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ApplyOptions {
     /// Calls in flight at most.
     pub concurrency: usize,
+    /// Execute planned rollbacks (`--allow-rollback`); without it they are held.
+    pub allow_rollback: bool,
+    /// When releases and rollbacks may run, checked right before they would execute.
+    pub release_gate: ReleaseGate,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { concurrency: 16 }
+        ApplyOptions {
+            concurrency: 16,
+            allow_rollback: false,
+            release_gate: ReleaseGate::default(),
+        }
+    }
+}
+
+/// Decides whether a release or rollback may run now: `None` when it may, else when it may
+/// (RFC 3339) and a sentence for people. The default always allows.
+#[derive(Clone, Default)]
+pub struct ReleaseGate(Option<Arc<DeferralCheck>>);
+
+/// The check behind a [`ReleaseGate`]: `None` when releases may run now; else (until, message).
+type DeferralCheck = dyn Fn() -> Option<(String, String)> + Send + Sync;
+
+impl ReleaseGate {
+    /// A gate that asks `check` each time.
+    pub fn new(check: impl Fn() -> Option<(String, String)> + Send + Sync + 'static) -> Self {
+        ReleaseGate(Some(Arc::new(check)))
+    }
+
+    /// `None` when releases may run now; else (until, message).
+    pub fn deferral(&self) -> Option<(String, String)> {
+        self.0.as_ref().and_then(|check| check())
+    }
+}
+
+impl std::fmt::Debug for ReleaseGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "ReleaseGate(windows)"
+        } else {
+            "ReleaseGate(always)"
+        })
     }
 }
 
@@ -167,14 +241,16 @@ impl Listings {
 ///
 /// `error` is `None` for a success; `source` locates the manifest for rejected input.
 pub(crate) fn outcome_of(
-    action: ApplyAction,
+    action: Action,
     error: Option<&CallError>,
     source: &str,
 ) -> (Outcome, Option<String>) {
     let Some(error) = error else {
         return match action {
-            ApplyAction::Submit => (Outcome::Submitted, None),
-            ApplyAction::Cancel => (Outcome::Cancelled, None),
+            Action::Submit => (Outcome::Submitted, None),
+            Action::Cancel => (Outcome::Cancelled, None),
+            Action::Release => (Outcome::Released, None),
+            Action::Rollback => (Outcome::RolledBack, None),
         };
     };
     let code = error.error.code();
@@ -187,6 +263,10 @@ pub(crate) fn outcome_of(
         Class::AlreadyCancelled => (
             Outcome::AlreadyCancelled,
             Some("nothing pending to cancel".to_string()),
+        ),
+        Class::AlreadyReleased => (
+            Outcome::AlreadyReleased,
+            Some("this version is online already".to_string()),
         ),
         Class::Blocked => (Outcome::Blocked, Some(blocked_message(&code, &server))),
         Class::RejectedInput => (
@@ -235,6 +315,18 @@ fn blocked_message(code: &str, server: &str) -> String {
         "FailedOperation.MNPTeamAssociatedApplicationTeamNotCreateApplication" => {
             "the associated application team has not created an application; create it on the platform"
         }
+        "FailedOperation.OnlyReleasePlatformApprovedMNPVersion" => {
+            "only an approved version can be released; this version's approval is not approved on the platform (run plan to see its state)"
+        }
+        "FailedOperation.ReleaseMNPVersionNeedGreaterThanOnlineVersion" => {
+            "the platform only releases a version newer than the online one; declare a newer version, or roll back to a released one with --allow-rollback"
+        }
+        "FailedOperation.MNPReleaseNumberExceedLimit" => {
+            "the mini program reached the platform's limit on releases; ask the platform's administrator to raise it"
+        }
+        "FailedOperation.MNPOnlineVersionNotExist" => {
+            "the mini program has no online version to roll back from; release a version instead"
+        }
         _ => "a person must act on the platform",
     };
     format!("blocked: {cause} ({server})")
@@ -253,7 +345,7 @@ pub async fn apply(
     plan: &Plan,
     records: &Records,
     run: &RunInfo,
-    options: ApplyOptions,
+    options: &ApplyOptions,
     shutdown: &CancellationToken,
     on_result: &(dyn Fn(&ActionResult) + Sync),
 ) -> Result<ApplyReport, RecordError> {
@@ -269,9 +361,21 @@ pub async fn apply(
         .collect();
     let mut results = Vec::new();
     let mut record_error: Option<RecordError> = None;
-    for phase in [ApplyAction::Cancel, ApplyAction::Submit] {
-        let actions: Vec<&PlannedResource> =
-            plan.actions().filter(|r| r.action == Some(phase)).collect();
+    let mut held = Vec::new();
+    for phase in 0..=2u8 {
+        let mut actions: Vec<&PlannedResource> = plan
+            .actions()
+            .filter(|r| r.action.map(Action::phase) == Some(phase))
+            .collect();
+        if phase == 2 && !shutdown.is_cancelled() {
+            actions.retain(|r| match hold(r, options) {
+                Some(h) => {
+                    held.push(h);
+                    false
+                }
+                None => true,
+            });
+        }
         // Indices rather than borrowed items keep the future `Send`.
         let mut stream = futures::stream::iter(0..actions.len())
             .map(|i| {
@@ -311,7 +415,8 @@ pub async fn apply(
         *summary.entry(r.outcome).or_insert(0) += 1;
     }
     let auth = auth_stop.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let stopped = if shutdown.is_cancelled() && results.len() < plan.actions().count() {
+    let stopped = if shutdown.is_cancelled() && results.len() + held.len() < plan.actions().count()
+    {
         Some("shutdown requested; actions not started are planned again next run".to_string())
     } else {
         auth
@@ -324,7 +429,32 @@ pub async fn apply(
         summary,
         stopped,
         attention: attention_of(plan),
+        held,
     })
+}
+
+/// Why `r` (a release or rollback) must not run now, if it must not: a rollback without
+/// `--allow-rollback`, or no release window open.
+fn hold(r: &PlannedResource, options: &ApplyOptions) -> Option<Held> {
+    let action = r.action?;
+    let held = |why, message: String, until| Held {
+        key: r.key.clone(),
+        name: r.name.clone(),
+        action,
+        why,
+        message,
+        until,
+    };
+    if action == Action::Rollback && !options.allow_rollback {
+        return Some(held(
+            HoldReason::NeedsAllowRollback,
+            "a rollback needs a decision: run again with --allow-rollback, or declare a newer version"
+                .to_string(),
+            None,
+        ));
+    }
+    let (until, message) = options.release_gate.deferral()?;
+    Some(held(HoldReason::Deferred, message, Some(until)))
 }
 
 #[allow(clippy::too_many_arguments)] // The executor's context, borrowed from one stack frame.
@@ -394,17 +524,12 @@ async fn execute_one(
     // Without any observation of the version there is no baseline, and so no claim: an
     // approval found later may predate this submit.
     let intent = JournalLine {
-        claim_baseline: (action == ApplyAction::Submit && r.observed != Observed::Unknown)
+        claim_baseline: (action == Action::Submit && r.observed != Observed::Unknown)
             .then(|| r.approvals.clone()),
         ..line(Event::Intent, None)
     };
     records.commit(intent)?;
     let started = Instant::now();
-    let request = CreateMnpApprovalRequest {
-        mnp_version_id: r.mnp_version_id,
-        apply_action: action,
-        platform_id: r.platform_id.clone(),
-    };
     let gate = || {
         if shutdown.is_cancelled() {
             return Some("shutdown requested; planned again next run".to_string());
@@ -412,10 +537,7 @@ async fn execute_one(
         stop_reason()
     };
     let client = &client_for(client, r);
-    let call = client
-        .create_mnp_approval_gated(&request, r.region.as_deref(), &gate)
-        .await
-        .map(|reply| (reply.request_id, reply.attempts, reply.data.approval_no));
+    let call = send(client, r, action, &gate).await;
     let (request_id, attempts, error_code) = match &call {
         Ok((id, attempts, _)) => (Some(id.clone()), *attempts, None),
         Err(e) => (
@@ -441,7 +563,13 @@ async fn execute_one(
             stop.get_or_insert(reason);
             stopped.store(true, Ordering::SeqCst);
         }
-        if matches!(e.class, Class::AlreadyInPlace | Class::AlreadyCancelled) {
+        if e.class == Class::AlreadyReleased {
+            // Confirmed like the other "already" answers: the version must be online now.
+            (outcome, message) = confirm_released(client, r).await;
+        }
+        if let (Some(apply_action), Class::AlreadyInPlace | Class::AlreadyCancelled) =
+            (action.apply_action(), e.class)
+        {
             // "Already" answers are confirmed with a listing taken after the call, with or
             // without --no-refresh (observe.rs).
             let since = Instant::now();
@@ -454,7 +582,7 @@ async fn execute_one(
                         records.settle_claim(&r.key, seen, &run.run_id, run.commit.clone())?;
                     }
                     let declared = |k: &Key| sources.get(k).cloned();
-                    let (confirmed, why) = confirm(action, &r.key, &after, &declared);
+                    let (confirmed, why) = confirm(apply_action, &r.key, &after, &declared);
                     outcome = confirmed;
                     message = Some(why);
                 }
@@ -484,6 +612,118 @@ async fn execute_one(
     Ok(Some(result))
 }
 
+/// Sends `r`'s call: `CreateMNPApproval` for a submit or cancel, `ReleaseMNPVersion`,
+/// `RollbackMNPVersion`. Answers (RequestId, attempts, the approval number a TCSAS submit names).
+async fn send(
+    client: &Client,
+    r: &PlannedResource,
+    action: Action,
+    gate: &crate::tcmpp::client::Gate<'_>,
+) -> Result<(String, u32, Option<String>), CallError> {
+    let region = r.region.as_deref();
+    let platform_id = r.platform_id.clone();
+    let mnp_version_id = r.mnp_version_id;
+    match action.apply_action() {
+        Some(apply_action) => {
+            let request = CreateMnpApprovalRequest {
+                mnp_version_id,
+                apply_action,
+                platform_id,
+            };
+            let reply = client
+                .create_mnp_approval_gated(&request, region, gate)
+                .await?;
+            Ok((reply.request_id, reply.attempts, reply.data.approval_no))
+        }
+        None if action == Action::Release => {
+            let request = ReleaseMnpVersionRequest {
+                mnp_version_id,
+                platform_id,
+            };
+            let reply = client
+                .release_mnp_version_gated(&request, region, gate)
+                .await?;
+            Ok((reply.request_id, reply.attempts, None))
+        }
+        None => {
+            let (Some(mnp_id), Some(mnp_version)) = (r.mnp_id.clone(), r.version.clone()) else {
+                return Err(CallError {
+                    error: ApiError::NotSent(
+                        "a rollback needs the mini program and the version string, which the plan does not hold; plan again".to_string(),
+                    ),
+                    class: Class::Failed,
+                    attempts: 0,
+                });
+            };
+            let request = RollbackMnpVersionRequest {
+                mnp_id,
+                mnp_version_id,
+                platform_id,
+                mnp_version,
+            };
+            let reply = client
+                .rollback_mnp_version_gated(&request, region, gate)
+                .await?;
+            Ok((reply.request_id, reply.attempts, None))
+        }
+    }
+}
+
+/// The outcome of `MNPVersionReleased`, confirmed with a listing of the mini program's versions
+/// taken after the call: `already_released` when this version is online, else `blocked`.
+async fn confirm_released(client: &Client, r: &PlannedResource) -> (Outcome, Option<String>) {
+    let Some(mnp_id) = r.mnp_id.as_deref() else {
+        return (
+            Outcome::Failed,
+            Some("the API answered MNPVersionReleased, but the plan does not name the mini program to confirm it; plan again".to_string()),
+        );
+    };
+    match client
+        .describe_mnp_all_stage_versions(&r.platform_id, mnp_id, r.region.as_deref())
+        .await
+    {
+        Err(e) => (
+            Outcome::Failed,
+            Some(format!(
+                "the API answered MNPVersionReleased, but listing {} to confirm it failed: {}; run again",
+                crate::text::clean(mnp_id),
+                e.error
+            )),
+        ),
+        Ok(reply) => {
+            let online: Vec<i64> = reply
+                .data
+                .iter()
+                .filter(|v| v.phase.as_deref() == Some(PHASE_ONLINE))
+                .filter_map(|v| v.mnp_version_id)
+                .collect();
+            if online.contains(&r.mnp_version_id) {
+                (
+                    Outcome::AlreadyReleased,
+                    Some("this version is online already".to_string()),
+                )
+            } else {
+                let now = match online.as_slice() {
+                    [] => "no version is online".to_string(),
+                    ids => format!(
+                        "{} online now",
+                        ids.iter()
+                            .map(i64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                (
+                    Outcome::Blocked,
+                    Some(format!(
+                        "blocked: the platform says this version was released before, but {now}; plan again to see what it takes"
+                    )),
+                )
+            }
+        }
+    }
+}
+
 /// The client for `r`'s calls: its pinned API, else its platform's, else the client's.
 fn client_for(client: &Client, r: &PlannedResource) -> Client {
     match r.api {
@@ -498,7 +738,7 @@ mod tests {
 
     fn assert_send<T: Send>(_: &T) {}
 
-    fn failure(code: &str, action: ApplyAction) -> CallError {
+    fn failure(code: &str, action: Action) -> CallError {
         let error = crate::tcmpp::ApiError::Service {
             code: code.into(),
             message: "server says".into(),
@@ -513,7 +753,7 @@ mod tests {
 
     #[test]
     fn every_class_maps_to_one_outcome() {
-        use ApplyAction::{Cancel, Submit};
+        use Action::{Cancel, Submit};
         let at = "manifests/shop.yaml:7";
         assert_eq!(outcome_of(Submit, None, at), (Outcome::Submitted, None));
         assert_eq!(outcome_of(Cancel, None, at), (Outcome::Cancelled, None));
@@ -590,14 +830,9 @@ mod tests {
         let run = RunInfo::new(None);
         let shutdown = CancellationToken::new();
         let on_result = |_: &ActionResult| {};
+        let options = ApplyOptions::default();
         let future = apply(
-            &client,
-            &plan,
-            &records,
-            &run,
-            ApplyOptions::default(),
-            &shutdown,
-            &on_result,
+            &client, &plan, &records, &run, &options, &shutdown, &on_result,
         );
         assert_send(&future);
         let keys = BTreeMap::new();

@@ -40,7 +40,7 @@
 //!
 //! use mnpsync::manifest::{Desired, Key, parse_str};
 //! use mnpsync::plan::{Observation, Observed, PlanOptions, plan};
-//! use mnpsync::tcmpp::model::ApplyAction;
+//! use mnpsync::action::Action;
 //!
 //! let yaml = "
 //! apiVersion: mnpsync/v1
@@ -61,10 +61,11 @@
 //! let observed = BTreeMap::from([(key.clone(), Observation::from(Observed::None))]);
 //! let plan = plan(&desired, &observed, &[], &PlanOptions::default(), true, None);
 //! assert_eq!(plan.resources[0].key, key);
-//! assert_eq!(plan.resources[0].action, Some(ApplyAction::Submit));
+//! assert_eq!(plan.resources[0].action, Some(Action::Submit));
 //! assert_eq!(plan.resources[0].source, "shop.yaml:2");
 //! ```
 
+pub mod action;
 pub mod apply;
 pub mod git;
 pub mod manifest;

@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::manifest::Key;
 use crate::record::Outcome;
-use crate::tcmpp::model::{ApplyAction, ApprovalRecord};
+use crate::tcmpp::model::ApplyAction;
+use crate::tcmpp::model::ApprovalRecord;
 
 /// At most this many approval numbers are kept per version (newest first).
 pub const APPROVALS_KEPT: usize = 20;

@@ -8,11 +8,11 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::action::Action;
 use crate::apply::{ActionResult, ApplyReport};
 use crate::git::DIRTY;
 use crate::plan::{Plan, PlannedResource};
 use crate::record::{Outcome, State};
-use crate::tcmpp::model::ApplyAction;
 use crate::text::{MAX_CELL, clip, markdown_cell, pad};
 
 /// The plan's closing line, e.g. `Plan: 1 to submit, 2 to cancel, 3 unchanged.`
@@ -53,8 +53,10 @@ fn short(commit: &Option<String>) -> String {
 
 fn sign_of(r: &PlannedResource) -> (&'static str, &'static str) {
     match (r.action, &r.attention) {
-        (Some(ApplyAction::Submit), _) => ("+", "submit"),
-        (Some(ApplyAction::Cancel), _) => ("-", "cancel"),
+        (Some(Action::Submit), _) => ("+", "submit"),
+        (Some(Action::Cancel), _) => ("-", "cancel"),
+        (Some(Action::Release), _) => ("~", "release"),
+        (Some(Action::Rollback), _) => ("<", "rollback"),
         (None, Some(_)) => ("!", "attention"),
         (None, None) => (" ", "none"),
     }
@@ -466,6 +468,8 @@ mod tests {
             desired: Approval::Submitted,
             observed: Observed::Rejected,
             approvals: vec![],
+            mnp_id: None,
+            version: None,
             action: None,
             reason: hostile(),
             attention: Some(hostile()),

@@ -107,12 +107,14 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
         bar: OnceLock::new(),
     };
     let shutdown = shutdown_on_signals();
+    let options = ApplyOptions {
+        concurrency: args.client.concurrency as usize,
+        ..ApplyOptions::default()
+    };
     let exec = Executor {
         client: &client,
         records: &records,
-        options: ApplyOptions {
-            concurrency: args.client.concurrency as usize,
-        },
+        options: &options,
         shutdown: &shutdown,
         progress: &render,
     };

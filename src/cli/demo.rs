@@ -132,7 +132,7 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let exec = Executor {
         client: &client,
         records: &records,
-        options: ApplyOptions::default(),
+        options: &ApplyOptions::default(),
         shutdown: &shutdown,
         progress: &show,
     };

@@ -87,6 +87,7 @@ pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> 
         health_addr: args.health_addr,
         apply: ApplyOptions {
             concurrency: args.client.concurrency as usize,
+            ..ApplyOptions::default()
         },
         records: args.client.records_config(),
         full_resync: args.full_resync,

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::action::Action;
 use crate::manifest::{Approval, Desired, Key};
 use crate::tcmpp::Api;
-use crate::tcmpp::model::ApplyAction;
 
 /// The plan JSON's `format_version`.
 pub const FORMAT_VERSION: u32 = 1;
@@ -61,9 +61,15 @@ pub struct PlannedResource {
     /// and the ownership check of a saved plan).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<String>,
+    /// The mini program (`spec.mnpId`, or the listing's), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mnp_id: Option<String>,
+    /// The version string (`spec.version`, or the listing's), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// `none` when nothing is to be done.
     #[serde(with = "action_or_none")]
-    pub action: Option<ApplyAction>,
+    pub action: Option<Action>,
     pub reason: String,
     pub attention: Option<String>,
     /// Whether this version is cancelled because no manifest declares it any more.
@@ -72,22 +78,22 @@ pub struct PlannedResource {
 }
 
 mod action_or_none {
-    use super::ApplyAction;
+    use super::Action;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(action: &Option<ApplyAction>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(action.map(ApplyAction::as_str).unwrap_or("none"))
+    pub fn serialize<S: Serializer>(action: &Option<Action>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(action.map(Action::as_str).unwrap_or("none"))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ApplyAction>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Action>, D::Error> {
         match String::deserialize(d)?.as_str() {
             "none" => Ok(None),
-            "submit" => Ok(Some(ApplyAction::Submit)),
-            "cancel" => Ok(Some(ApplyAction::Cancel)),
-            other => Err(serde::de::Error::unknown_variant(
-                other,
-                &["submit", "cancel", "none"],
-            )),
+            name => Action::from_name(name).map(Some).ok_or_else(|| {
+                serde::de::Error::unknown_variant(
+                    name,
+                    &["submit", "cancel", "release", "rollback", "none"],
+                )
+            }),
         }
     }
 }
@@ -97,6 +103,10 @@ mod action_or_none {
 pub struct Summary {
     pub submit: usize,
     pub cancel: usize,
+    #[serde(default)]
+    pub release: usize,
+    #[serde(default)]
+    pub rollback: usize,
     pub none: usize,
     pub attention: usize,
 }
@@ -120,7 +130,7 @@ impl Plan {
 
     /// Whether applying this plan would make any call.
     pub fn has_changes(&self) -> bool {
-        self.summary.submit + self.summary.cancel > 0
+        self.summary.submit + self.summary.cancel + self.summary.release + self.summary.rollback > 0
     }
 }
 
@@ -129,19 +139,17 @@ pub fn decide(
     desired: Approval,
     observed: Observed,
     options: &PlanOptions,
-) -> (Option<ApplyAction>, &'static str, Option<&'static str>) {
+) -> (Option<Action>, &'static str, Option<&'static str>) {
     use Observed as O;
     match (desired, observed) {
-        (Approval::Submitted, O::None) => {
-            (Some(ApplyAction::Submit), "no approval request yet", None)
-        }
+        (Approval::Submitted, O::None) => (Some(Action::Submit), "no approval request yet", None),
         (Approval::Submitted, O::Cancelled) => (
-            Some(ApplyAction::Submit),
+            Some(Action::Submit),
             "the last approval request was cancelled",
             None,
         ),
         (Approval::Submitted, O::Unknown) => (
-            Some(ApplyAction::Submit),
+            Some(Action::Submit),
             "state unknown; submit converges if one is already in place",
             None,
         ),
@@ -150,7 +158,7 @@ pub fn decide(
         }
         (Approval::Submitted, O::Approved) => (None, "approved", None),
         (Approval::Submitted, O::Rejected) if options.resubmit_rejected => (
-            Some(ApplyAction::Submit),
+            Some(Action::Submit),
             "rejected by reviewer; resubmitting (--resubmit-rejected)",
             None,
         ),
@@ -158,10 +166,10 @@ pub fn decide(
             (None, "rejected by reviewer", Some("rejected by reviewer"))
         }
         (Approval::Cancelled, O::Processing) => {
-            (Some(ApplyAction::Cancel), "approval request pending", None)
+            (Some(Action::Cancel), "approval request pending", None)
         }
         (Approval::Cancelled, O::Unknown) => (
-            Some(ApplyAction::Cancel),
+            Some(Action::Cancel),
             "state unknown; cancel converges if nothing is pending",
             None,
         ),
@@ -239,6 +247,8 @@ pub fn plan(
                 desired: r.approval,
                 observed,
                 approvals: approvals_of(&r.key),
+                mnp_id: None,
+                version: None,
                 action,
                 reason: reason.to_string(),
                 attention: attention_of(&r.key, attention),
@@ -263,17 +273,15 @@ pub fn plan(
             desired: Approval::Cancelled,
             observed,
             approvals: approvals_of(&candidate.key),
+            mnp_id: None,
+            version: None,
             action,
             reason: format!("pruned: no manifest declares it any more; {reason}"),
             attention: attention_of(&candidate.key, attention),
             pruned: true,
         });
     }
-    let rank = |r: &PlannedResource| match r.action {
-        Some(ApplyAction::Cancel) => 0,
-        Some(ApplyAction::Submit) => 1,
-        None => 2,
-    };
+    let rank = |r: &PlannedResource| r.action.map_or(3, Action::phase);
     resources.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.key.cmp(&b.key)));
     let summary = summarize(&resources);
     Plan {
@@ -289,8 +297,10 @@ fn summarize(resources: &[PlannedResource]) -> Summary {
     let mut summary = Summary::default();
     for r in resources {
         match r.action {
-            Some(ApplyAction::Submit) => summary.submit += 1,
-            Some(ApplyAction::Cancel) => summary.cancel += 1,
+            Some(Action::Submit) => summary.submit += 1,
+            Some(Action::Cancel) => summary.cancel += 1,
+            Some(Action::Release) => summary.release += 1,
+            Some(Action::Rollback) => summary.rollback += 1,
             None => summary.none += 1,
         }
         if r.attention.is_some() {
@@ -301,10 +311,12 @@ fn summarize(resources: &[PlannedResource]) -> Summary {
 }
 
 /// The observed state after an action converged: what the platform holds now.
-pub(crate) fn observed_after(action: ApplyAction) -> Observed {
+pub(crate) fn observed_after(action: Action) -> Observed {
     match action {
-        ApplyAction::Submit => Observed::Processing,
-        ApplyAction::Cancel => Observed::Cancelled,
+        Action::Submit => Observed::Processing,
+        Action::Cancel => Observed::Cancelled,
+        // Which version is online changed; the approval stays approved.
+        Action::Release | Action::Rollback => Observed::Approved,
     }
 }
 
@@ -384,8 +396,8 @@ mod tests {
     fn every_row_of_the_table() {
         use Approval::{Cancelled as C, Submitted as S};
         use Observed as O;
-        let submit = Some(ApplyAction::Submit);
-        let cancel = Some(ApplyAction::Cancel);
+        let submit = Some(Action::Submit);
+        let cancel = Some(Action::Cancel);
         let rows = [
             (S, O::None, submit, None),
             (S, O::Cancelled, submit, None),
@@ -438,7 +450,7 @@ mod tests {
             true,
             None,
         );
-        let order: Vec<(String, Option<ApplyAction>)> = p
+        let order: Vec<(String, Option<Action>)> = p
             .resources
             .iter()
             .map(|r| (r.key.to_string(), r.action))
@@ -446,10 +458,10 @@ mod tests {
         assert_eq!(
             order,
             vec![
-                ("B/5".to_string(), Some(ApplyAction::Cancel)),
-                ("P/1".to_string(), Some(ApplyAction::Cancel)),
-                ("A/9".to_string(), Some(ApplyAction::Submit)),
-                ("P/3".to_string(), Some(ApplyAction::Submit)),
+                ("B/5".to_string(), Some(Action::Cancel)),
+                ("P/1".to_string(), Some(Action::Cancel)),
+                ("A/9".to_string(), Some(Action::Submit)),
+                ("P/3".to_string(), Some(Action::Submit)),
                 ("P/2".to_string(), None),
             ]
         );
@@ -459,7 +471,8 @@ mod tests {
                 submit: 2,
                 cancel: 2,
                 none: 1,
-                attention: 0
+                attention: 0,
+                ..Summary::default()
             }
         );
         assert_eq!(p.resources[0].source, "manifests/a.yaml:1");
@@ -514,7 +527,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             (p2.action, p2.pruned, p2.source.as_str()),
-            (Some(ApplyAction::Cancel), true, "state")
+            (Some(Action::Cancel), true, "state")
         );
         let p1 = p
             .resources
@@ -608,11 +621,13 @@ mod tests {
     fn planned(
         v: i64,
         observed: Observed,
-        action: Option<ApplyAction>,
+        action: Option<Action>,
         pruned: bool,
     ) -> PlannedResource {
         PlannedResource {
             approvals: Vec::new(),
+            mnp_id: None,
+            version: None,
             key: Key::new("P", v),
             name: format!("n{v}"),
             source: "s".into(),
@@ -620,7 +635,7 @@ mod tests {
             mnp_version_id: v,
             region: None,
             api: None,
-            desired: if action == Some(ApplyAction::Cancel) {
+            desired: if action == Some(Action::Cancel) {
                 Approval::Cancelled
             } else {
                 Approval::Submitted
@@ -646,7 +661,7 @@ mod tests {
 
     #[test]
     fn prune_guard_refuses_mass_or_total_prunes() {
-        let cancel = Some(ApplyAction::Cancel);
+        let cancel = Some(Action::Cancel);
         let one = plan_of(vec![
             planned(1, Observed::Processing, cancel, true),
             planned(2, Observed::Processing, None, false),
@@ -741,7 +756,7 @@ mod tests {
                 .collect();
             let p = plan(&d, &lift(&observed), &prune, &PlanOptions { resubmit_rejected: resubmit }, true, None);
             for r in p.actions() {
-                if r.action == Some(ApplyAction::Cancel) {
+                if r.action == Some(Action::Cancel) {
                     let declared = d.resources.get(&r.key).map(|x| x.approval);
                     prop_assert_ne!(declared, Some(Approval::Submitted));
                 }
@@ -759,7 +774,7 @@ mod tests {
                 smaller.resources.remove(&key);
             }
             let after = plan(&smaller, &lift(&observed), &[], &PlanOptions::default(), true, None);
-            let cancels = |p: &Plan| p.actions().filter(|r| r.action == Some(ApplyAction::Cancel)).map(|r| r.key.clone()).collect::<std::collections::BTreeSet<_>>();
+            let cancels = |p: &Plan| p.actions().filter(|r| r.action == Some(Action::Cancel)).map(|r| r.key.clone()).collect::<std::collections::BTreeSet<_>>();
             prop_assert!(cancels(&after).is_subset(&cancels(&before)));
         }
     }

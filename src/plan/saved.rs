@@ -220,8 +220,8 @@ impl SavedPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::action::Action;
     use crate::manifest::{Approval, Location, Resource};
-    use crate::tcmpp::model::ApplyAction;
 
     fn desired(versions: &[(i64, Approval)]) -> Desired {
         let resources = versions
@@ -310,7 +310,7 @@ mod tests {
         let all = desired(&[(1, Approval::Submitted)]);
         let mut s = saved(&all, observed(&[(1, Observed::Processing, "a1")]));
         // Flipped from none to cancel.
-        s.plan.resources[0].action = Some(ApplyAction::Cancel);
+        s.plan.resources[0].action = Some(Action::Cancel);
         let why = s.tampering(&all, &[], "ap-guangzhou").unwrap();
         assert!(why.starts_with("the plan file is tampered with"), "{why}");
         // A version of a platform no manifest names, added with a matching prune candidate.

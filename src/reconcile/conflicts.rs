@@ -11,10 +11,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::action::Action;
 use crate::manifest::Key;
 use crate::observe::{Observation, Observed};
 use crate::plan::{Plan, PlanOptions, decide};
-use crate::tcmpp::model::ApplyAction;
 
 /// The start of the reason of a flagged submit, after the mini program's id.
 const MARK: &str = " processing: this submit will be blocked unless ";
@@ -25,12 +25,12 @@ pub(crate) fn annotate(plan: &mut Plan, seen: &BTreeMap<Key, Observation>) {
     let cancelled: Vec<Key> = plan
         .resources
         .iter()
-        .filter(|r| r.action == Some(ApplyAction::Cancel))
+        .filter(|r| r.action == Some(Action::Cancel))
         .map(|r| r.key.clone())
         .collect();
     let mut flagged = 0;
     for r in &mut plan.resources {
-        if r.action != Some(ApplyAction::Submit) || r.attention.is_some() {
+        if r.action != Some(Action::Submit) || r.attention.is_some() {
             continue;
         }
         let Some(mnp) = seen.get(&r.key).and_then(|o| o.mnp_id.as_deref()) else {
@@ -67,7 +67,7 @@ pub(crate) fn annotate(plan: &mut Plan, seen: &BTreeMap<Key, Observation>) {
 pub(crate) fn strip(plan: &mut Plan, options: &PlanOptions) {
     let mut stripped = 0;
     for r in &mut plan.resources {
-        let flagged = r.action == Some(ApplyAction::Submit)
+        let flagged = r.action == Some(Action::Submit)
             && r.attention.as_deref() == Some(r.reason.as_str())
             && r.reason.contains(MARK);
         if flagged {

@@ -245,7 +245,7 @@ impl Progress for () {}
 pub struct Executor<'a> {
     pub client: &'a Client,
     pub records: &'a Records,
-    pub options: ApplyOptions,
+    pub options: &'a ApplyOptions,
     pub shutdown: &'a CancellationToken,
     pub progress: &'a dyn Progress,
 }

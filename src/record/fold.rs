@@ -7,9 +7,9 @@
 //! claim open for the next listing.
 
 use super::{Event, JournalLine, Outcome, State, StateEntry};
+use crate::action::Action;
 use crate::observe::{APPROVALS_KEPT, Observed};
 use crate::plan::observed_after;
-use crate::tcmpp::model::ApplyAction;
 
 /// Applies `line` to `state`.
 pub(crate) fn fold(state: &mut State, line: &JournalLine) {
@@ -22,7 +22,7 @@ pub(crate) fn fold(state: &mut State, line: &JournalLine) {
         });
     match line.event {
         Event::Intent => {
-            if line.action == ApplyAction::Submit
+            if line.action == Action::Submit
                 && let Some(baseline) = &line.claim_baseline
             {
                 entry.pending_claim = Some(baseline.clone());
@@ -46,7 +46,7 @@ pub(crate) fn fold(state: &mut State, line: &JournalLine) {
             entry.message = line.message.clone();
             if line.attempts == 0 {
                 // Never left: it created nothing.
-                if line.action == ApplyAction::Submit {
+                if line.action == Action::Submit {
                     entry.pending_claim = None;
                 }
                 return;
@@ -86,7 +86,7 @@ mod tests {
     use super::*;
     use crate::manifest::Key;
 
-    fn line(event: Event, action: ApplyAction, outcome: Option<Outcome>) -> JournalLine {
+    fn line(event: Event, action: Action, outcome: Option<Outcome>) -> JournalLine {
         JournalLine {
             seq: 1,
             ts: "2026-01-01T00:00:00Z".into(),
@@ -115,18 +115,18 @@ mod tests {
     #[test]
     fn a_submit_opens_a_claim_that_a_claim_line_settles() {
         let mut state = State::default();
-        let mut intent = line(Event::Intent, ApplyAction::Submit, None);
+        let mut intent = line(Event::Intent, Action::Submit, None);
         intent.claim_baseline = Some(vec!["a1".into()]);
         fold(&mut state, &intent);
         assert_eq!(entry(&state).pending_claim, Some(vec!["a1".into()]));
         assert_eq!(entry(&state).region.as_deref(), Some("ap-singapore"));
         // The reply was lost: the outcome is failed, the claim stays open.
-        let mut lost = line(Event::Outcome, ApplyAction::Submit, Some(Outcome::Failed));
+        let mut lost = line(Event::Outcome, Action::Submit, Some(Outcome::Failed));
         lost.attempts = 5;
         fold(&mut state, &lost);
         assert!(entry(&state).pending_claim.is_some());
         assert!(!entry(&state).submitted_by_mnpsync);
-        let mut claim = line(Event::Claim, ApplyAction::Submit, None);
+        let mut claim = line(Event::Claim, Action::Submit, None);
         claim.approval_no = Some("a2".into());
         fold(&mut state, &claim);
         let e = entry(&state);
@@ -139,10 +139,10 @@ mod tests {
     #[test]
     fn a_request_that_never_left_settles_its_claim() {
         let mut state = State::default();
-        let mut intent = line(Event::Intent, ApplyAction::Submit, None);
+        let mut intent = line(Event::Intent, Action::Submit, None);
         intent.claim_baseline = Some(vec![]);
         fold(&mut state, &intent);
-        let mut not_sent = line(Event::Outcome, ApplyAction::Submit, Some(Outcome::Failed));
+        let mut not_sent = line(Event::Outcome, Action::Submit, Some(Outcome::Failed));
         not_sent.attempts = 0;
         fold(&mut state, &not_sent);
         assert_eq!(entry(&state).pending_claim, None);
@@ -154,11 +154,7 @@ mod tests {
         let mut state = State::default();
         fold(
             &mut state,
-            &line(
-                Event::Outcome,
-                ApplyAction::Submit,
-                Some(Outcome::Submitted),
-            ),
+            &line(Event::Outcome, Action::Submit, Some(Outcome::Submitted)),
         );
         assert!(entry(&state).submitted_by_mnpsync);
         assert_eq!(entry(&state).observed, Observed::Processing);
@@ -166,27 +162,19 @@ mod tests {
             &mut state,
             &line(
                 Event::Outcome,
-                ApplyAction::Submit,
+                Action::Submit,
                 Some(Outcome::AlreadyInPlace),
             ),
         );
         assert!(entry(&state).submitted_by_mnpsync, "kept as it was");
         fold(
             &mut state,
-            &line(
-                Event::Outcome,
-                ApplyAction::Cancel,
-                Some(Outcome::Cancelled),
-            ),
+            &line(Event::Outcome, Action::Cancel, Some(Outcome::Cancelled)),
         );
         assert!(!entry(&state).submitted_by_mnpsync);
         assert_eq!(entry(&state).observed, Observed::Cancelled);
         // An answer that names the approval (TCSAS) owns it at once.
-        let mut named = line(
-            Event::Outcome,
-            ApplyAction::Submit,
-            Some(Outcome::Submitted),
-        );
+        let mut named = line(Event::Outcome, Action::Submit, Some(Outcome::Submitted));
         named.approval_no = Some("t1".into());
         fold(&mut state, &named);
         assert_eq!(entry(&state).owned_approval.as_deref(), Some("t1"));

@@ -205,9 +205,9 @@ fn read_file(path: &Path) -> Result<(Vec<JournalLine>, usize), RecordError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::action::Action;
     use crate::manifest::Key;
     use crate::record::{Event, Outcome};
-    use crate::tcmpp::model::ApplyAction;
 
     fn line(event: Event, outcome: Option<Outcome>) -> JournalLine {
         JournalLine {
@@ -216,7 +216,7 @@ mod tests {
             event,
             key: Key::new("P", 1),
             name: "n".into(),
-            action: ApplyAction::Submit,
+            action: Action::Submit,
             outcome,
             error_code: None,
             message: None,

@@ -33,8 +33,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::action::Action;
 use crate::manifest::Key;
-use crate::tcmpp::model::ApplyAction;
 
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 pub const STATE_FILE: &str = "state.json";
@@ -51,6 +51,10 @@ pub enum Outcome {
     AlreadyCancelled,
     Blocked,
     Failed,
+    Released,
+    /// `FailedOperation.MNPVersionReleased`, confirmed: the version is online already.
+    AlreadyReleased,
+    RolledBack,
 }
 
 impl Outcome {
@@ -67,16 +71,22 @@ impl Outcome {
             Outcome::AlreadyCancelled => "already_cancelled",
             Outcome::Blocked => "blocked",
             Outcome::Failed => "failed",
+            Outcome::Released => "released",
+            Outcome::AlreadyReleased => "already_released",
+            Outcome::RolledBack => "rolled_back",
         }
     }
 
-    pub const ALL: [Outcome; 6] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Submitted,
         Outcome::AlreadyInPlace,
         Outcome::Cancelled,
         Outcome::AlreadyCancelled,
         Outcome::Blocked,
         Outcome::Failed,
+        Outcome::Released,
+        Outcome::AlreadyReleased,
+        Outcome::RolledBack,
     ];
 }
 
@@ -109,7 +119,7 @@ pub struct JournalLine {
     pub event: Event,
     pub key: Key,
     pub name: String,
-    pub action: ApplyAction,
+    pub action: Action,
     pub outcome: Option<Outcome>,
     pub error_code: Option<String>,
     pub message: Option<String>,

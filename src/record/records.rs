@@ -18,10 +18,10 @@ use super::{
     Event, FORMAT_VERSION, Journal, JournalLine, RecordError, STATE_FILE, State, StateEntry, io,
     now_rfc3339,
 };
+use crate::action::Action;
 use crate::manifest::Key;
 use crate::observe::{Observation, Observed, claimed};
 use crate::plan::Plan;
-use crate::tcmpp::model::ApplyAction;
 
 /// Saved plan ids remembered in the state file.
 const APPLIED_PLANS_KEPT: usize = 100;
@@ -340,7 +340,7 @@ fn claim_line(
         event: Event::Claim,
         key,
         name,
-        action: ApplyAction::Submit,
+        action: Action::Submit,
         outcome: None,
         error_code: None,
         message: Some(format!("approval {no} is the one mnpsync's submit created")),

@@ -8,9 +8,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{Outcome, RecordError, STATE_FILE, io, now_rfc3339};
+use crate::action::Action;
 use crate::manifest::Key;
 use crate::observe::{Observation, Observed, Review};
-use crate::tcmpp::model::ApplyAction;
 
 /// What the records know of one version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +21,7 @@ pub struct StateEntry {
     pub region: Option<String>,
     /// The last known platform state.
     pub observed: Observed,
-    pub last_action: Option<ApplyAction>,
+    pub last_action: Option<Action>,
     pub last_outcome: Option<Outcome>,
     /// Whether mnpsync's own submit put an approval in place and no cancel followed: the only
     /// versions that `--prune` may cancel.
@@ -231,7 +231,7 @@ pub(crate) mod tests {
                 labels: Default::default(),
                 region: None,
                 observed: Observed::Processing,
-                last_action: Some(ApplyAction::Submit),
+                last_action: Some(Action::Submit),
                 last_outcome: Some(Outcome::Submitted),
                 submitted_by_mnpsync: true,
                 updated_at: now_rfc3339(),

@@ -32,15 +32,18 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::action::Action;
 use crate::tcmpp::api::Api;
 use crate::tcmpp::breaker::Breaker;
 use crate::tcmpp::credentials::Credentials;
 use crate::tcmpp::error::{ApiError, Class};
 use crate::tcmpp::model::{
-    ApplyAction, ApprovalRecord, CREATE_MNP_APPROVAL, CreateMnpApprovalData,
-    CreateMnpApprovalRequest, DESCRIBE_MNP_APPROVAL_LIST, DescribeMnpApprovalListData,
-    DescribeMnpApprovalListRequest, PROCESS_MNP_APPROVAL, ProcessMnpApprovalData,
-    ProcessMnpApprovalRequest,
+    ApprovalRecord, BooleanInfo, CREATE_MNP_APPROVAL, CreateMnpApprovalData,
+    CreateMnpApprovalRequest, DESCRIBE_MNP_ALL_STAGE_VERSIONS, DESCRIBE_MNP_APPROVAL_LIST,
+    DESCRIBE_MNP_RELEASED_VERSION_HISTORY, DescribeMnpApprovalListData,
+    DescribeMnpApprovalListRequest, MnpRequest, PROCESS_MNP_APPROVAL, ProcessMnpApprovalData,
+    ProcessMnpApprovalRequest, RELEASE_MNP_VERSION, ROLLBACK_MNP_VERSION, ReleaseMnpVersionRequest,
+    ReleasedVersionHistory, RollbackMnpVersionRequest, StageVersion,
 };
 use crate::tcmpp::response::{is_no_server, transport_error};
 use crate::tcmpp::sign;
@@ -255,7 +258,7 @@ impl Client {
     ) -> Result<Reply<CreateMnpApprovalData>, CallError> {
         self.call(
             CREATE_MNP_APPROVAL,
-            Some(request.apply_action),
+            Some(request.apply_action.into()),
             request,
             region,
             None,
@@ -276,7 +279,7 @@ impl Client {
     ) -> Result<Reply<CreateMnpApprovalData>, CallError> {
         self.call(
             CREATE_MNP_APPROVAL,
-            Some(request.apply_action),
+            Some(request.apply_action.into()),
             request,
             region,
             Some(gate),
@@ -331,6 +334,95 @@ impl Client {
         Ok(records)
     }
 
+    /// `DescribeMNPAllStageVersions`: every version of one mini program (a bare list, not
+    /// paged).
+    ///
+    /// # Errors
+    /// The last attempt's error.
+    pub async fn describe_mnp_all_stage_versions(
+        &self,
+        platform_id: &str,
+        mnp_id: &str,
+        region: Option<&str>,
+    ) -> Result<Reply<Vec<StageVersion>>, CallError> {
+        let request = MnpRequest {
+            mnp_id: mnp_id.to_string(),
+            platform_id: platform_id.to_string(),
+        };
+        self.call(
+            DESCRIBE_MNP_ALL_STAGE_VERSIONS,
+            None,
+            &request,
+            region,
+            None,
+        )
+        .await
+    }
+
+    /// `DescribeMNPReleasedVersionHistory`: the versions that have been online.
+    ///
+    /// # Errors
+    /// The last attempt's error.
+    pub async fn describe_mnp_released_version_history(
+        &self,
+        platform_id: &str,
+        mnp_id: &str,
+        region: Option<&str>,
+    ) -> Result<Reply<ReleasedVersionHistory>, CallError> {
+        let request = MnpRequest {
+            mnp_id: mnp_id.to_string(),
+            platform_id: platform_id.to_string(),
+        };
+        self.call(
+            DESCRIBE_MNP_RELEASED_VERSION_HISTORY,
+            None,
+            &request,
+            region,
+            None,
+        )
+        .await
+    }
+
+    /// `ReleaseMNPVersion`, withdrawn before any attempt for which `gate` returns a reason.
+    ///
+    /// # Errors
+    /// The last attempt's error, classified for a release; [`ApiError::NotSent`] when withdrawn.
+    pub async fn release_mnp_version_gated(
+        &self,
+        request: &ReleaseMnpVersionRequest,
+        region: Option<&str>,
+        gate: &Gate<'_>,
+    ) -> Result<Reply<BooleanInfo>, CallError> {
+        self.call(
+            RELEASE_MNP_VERSION,
+            Some(Action::Release),
+            request,
+            region,
+            Some(gate),
+        )
+        .await
+    }
+
+    /// `RollbackMNPVersion`, withdrawn before any attempt for which `gate` returns a reason.
+    ///
+    /// # Errors
+    /// The last attempt's error, classified for a rollback; [`ApiError::NotSent`] when withdrawn.
+    pub async fn rollback_mnp_version_gated(
+        &self,
+        request: &RollbackMnpVersionRequest,
+        region: Option<&str>,
+        gate: &Gate<'_>,
+    ) -> Result<Reply<BooleanInfo>, CallError> {
+        self.call(
+            ROLLBACK_MNP_VERSION,
+            Some(Action::Rollback),
+            request,
+            region,
+            Some(gate),
+        )
+        .await
+    }
+
     /// `ProcessMNPApproval` (the approver's side; used by the demo and tests).
     ///
     /// # Errors
@@ -366,7 +458,7 @@ impl Client {
     pub async fn call<Req: Serialize, T: DeserializeOwned>(
         &self,
         action: &str,
-        apply_action: Option<ApplyAction>,
+        op: Option<Action>,
         request: &Req,
         region: Option<&str>,
         gate: Option<&Gate<'_>>,
@@ -417,14 +509,7 @@ impl Client {
                 "local clock differs from the server's; correcting and retrying once"
             );
         };
-        with_retries(
-            &self.inner.config.retry,
-            action,
-            apply_action,
-            attempt,
-            fix_clock,
-        )
-        .await
+        with_retries(&self.inner.config.retry, action, op, attempt, fix_clock).await
     }
 
     /// The headers every attempt of one call sends (all but the timestamp and the signature).

@@ -3,7 +3,7 @@
 //!
 //! Nothing here performs I/O or retries; the client and the executor act on the returned [`Class`].
 
-use crate::tcmpp::model::ApplyAction;
+use crate::action::Action;
 
 /// Why one API call did not return data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -109,6 +109,8 @@ pub enum Class {
     AlreadyInPlace,
     /// `MNPApprovalStatusError` on cancel: nothing pending to cancel.
     AlreadyCancelled,
+    /// `MNPVersionReleased` on release: the version was released already.
+    AlreadyReleased,
     /// A person must act on the platform; never retried.
     Blocked,
     /// The request's parameters are wrong: the manifest must change; never retried.
@@ -129,11 +131,15 @@ pub const BLOCKED_CODES: &[&str] = &[
     "FailedOperation.PackageAlreadyExpired",
     "FailedOperation.MNPTeamNotAssociatedApplicationTeam",
     "FailedOperation.MNPTeamAssociatedApplicationTeamNotCreateApplication",
+    "FailedOperation.OnlyReleasePlatformApprovedMNPVersion",
+    "FailedOperation.ReleaseMNPVersionNeedGreaterThanOnlineVersion",
+    "FailedOperation.MNPReleaseNumberExceedLimit",
+    "FailedOperation.MNPOnlineVersionNotExist",
 ];
 
-/// The error-class table. `action` is the `ApplyAction` of a `CreateMNPApproval` call, `None`
-/// for other actions (for which nothing converges).
-pub fn classify(error: &ApiError, action: Option<ApplyAction>) -> Class {
+/// The error-class table. `action` is the plan action the call makes, `None` for reads (for
+/// which nothing converges).
+pub fn classify(error: &ApiError, action: Option<Action>) -> Class {
     let code = match error {
         ApiError::Service { code, .. } => code.as_str(),
         ApiError::Http { status, .. } => {
@@ -154,12 +160,11 @@ pub fn classify(error: &ApiError, action: Option<ApplyAction>) -> Class {
     };
     let family = |prefix: &str| code == prefix || code.starts_with(&format!("{prefix}."));
     match (code, action) {
-        ("FailedOperation.ExistMNPApprovalRecord", Some(ApplyAction::Submit)) => {
-            Class::AlreadyInPlace
-        }
-        ("InvalidParameterValue.MNPApprovalStatusError", Some(ApplyAction::Cancel)) => {
+        ("FailedOperation.ExistMNPApprovalRecord", Some(Action::Submit)) => Class::AlreadyInPlace,
+        ("InvalidParameterValue.MNPApprovalStatusError", Some(Action::Cancel)) => {
             Class::AlreadyCancelled
         }
+        ("FailedOperation.MNPVersionReleased", Some(Action::Release)) => Class::AlreadyReleased,
         _ if BLOCKED_CODES.contains(&code) => Class::Blocked,
         ("AuthFailure.SignatureExpire", _) => Class::Clock,
         _ if family("AuthFailure") || family("UnauthorizedOperation") => Class::Auth,
@@ -183,7 +188,7 @@ pub fn classify(error: &ApiError, action: Option<ApplyAction>) -> Class {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ApplyAction::{Cancel, Submit};
+    use Action::{Cancel, Submit};
 
     fn service(code: &str) -> ApiError {
         ApiError::Service {
@@ -195,7 +200,7 @@ mod tests {
 
     #[test]
     fn table_row_by_row() {
-        let rows: &[(&str, Option<ApplyAction>, Class)] = &[
+        let rows: &[(&str, Option<Action>, Class)] = &[
             (
                 "FailedOperation.ExistMNPApprovalRecord",
                 Some(Submit),

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use rand::Rng;
 
+use crate::action::Action;
 use crate::tcmpp::error::{ApiError, Class, classify};
-use crate::tcmpp::model::ApplyAction;
 
 /// Exponential backoff with full jitter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +87,7 @@ pub enum Attempt<T> {
 pub async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     action: &str,
-    apply_action: Option<ApplyAction>,
+    apply_action: Option<Action>,
     mut attempt: F,
     mut fix_clock: impl FnMut(i64),
 ) -> Result<Reply<T>, CallError>
@@ -219,7 +219,7 @@ mod tests {
     /// how many attempts were made and how much (virtual) time passed.
     async fn scripted(
         script: Vec<Result<(bool, String), ApiError>>,
-        apply_action: Option<ApplyAction>,
+        apply_action: Option<Action>,
     ) -> (Result<Reply<bool>, CallError>, usize, Duration, Vec<i64>) {
         let policy = RetryPolicy::default();
         let script = std::sync::Mutex::new(script.into_iter());
@@ -251,7 +251,7 @@ mod tests {
     async fn transient_errors_back_off_within_the_policy_then_succeed() {
         let busy = || Err(service_error("RequestLimitExceeded"));
         let script = vec![busy(), busy(), busy(), Ok((true, "r9".to_string()))];
-        let (result, made, elapsed, clocks) = scripted(script, Some(ApplyAction::Submit)).await;
+        let (result, made, elapsed, clocks) = scripted(script, Some(Action::Submit)).await;
         let reply = result.unwrap();
         assert_eq!(
             (reply.attempts, made, reply.request_id.as_str()),
@@ -272,7 +272,7 @@ mod tests {
                 })
             })
             .collect();
-        let (result, made, elapsed, _) = scripted(script, Some(ApplyAction::Submit)).await;
+        let (result, made, elapsed, _) = scripted(script, Some(Action::Submit)).await;
         let error = result.unwrap_err();
         assert_eq!(
             (error.attempts, made, error.class),
@@ -290,25 +290,21 @@ mod tests {
         for (code, action, class) in [
             (
                 "FailedOperation.ExistMNPApprovalRecord",
-                ApplyAction::Submit,
+                Action::Submit,
                 Class::AlreadyInPlace,
             ),
             (
                 "InvalidParameterValue.MNPApprovalStatusError",
-                ApplyAction::Cancel,
+                Action::Cancel,
                 Class::AlreadyCancelled,
             ),
-            (
-                "AuthFailure.SignatureFailure",
-                ApplyAction::Submit,
-                Class::Auth,
-            ),
+            ("AuthFailure.SignatureFailure", Action::Submit, Class::Auth),
             (
                 "FailedOperation.PackageAlreadyExpired",
-                ApplyAction::Submit,
+                Action::Submit,
                 Class::Blocked,
             ),
-            ("FailedOperation", ApplyAction::Submit, Class::Failed),
+            ("FailedOperation", Action::Submit, Class::Failed),
         ] {
             let (result, made, elapsed, _) =
                 scripted(vec![Err(service_error(code))], Some(action)).await;
@@ -323,14 +319,14 @@ mod tests {
         let expired = || Err(service_error("AuthFailure.SignatureExpire"));
         let (result, made, elapsed, clocks) = scripted(
             vec![expired(), Ok((true, "r".into()))],
-            Some(ApplyAction::Submit),
+            Some(Action::Submit),
         )
         .await;
         assert_eq!(result.unwrap().attempts, 2);
         assert_eq!((made, clocks), (2, vec![1_000]));
         assert_eq!(elapsed, Duration::ZERO, "the clock retry is immediate");
         let (result, made, _, clocks) =
-            scripted(vec![expired(), expired()], Some(ApplyAction::Submit)).await;
+            scripted(vec![expired(), expired()], Some(Action::Submit)).await;
         assert_eq!(result.unwrap_err().class, Class::Clock);
         assert_eq!((made, clocks.len()), (2, 1), "retried once only");
     }

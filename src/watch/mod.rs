@@ -369,7 +369,7 @@ impl Watch<'_> {
         let exec = Executor {
             client: &client,
             records: self.records,
-            options: self.options.apply,
+            options: &self.options.apply,
             shutdown: &self.shutdown,
             progress: &hooks,
         };
@@ -665,17 +665,17 @@ impl Progress for Hooks<'_> {
 
 #[cfg(test)]
 mod test_support {
+    use crate::action::Action;
     use crate::apply::ActionResult;
     use crate::manifest::Key;
     use crate::record::Outcome;
-    use crate::tcmpp::model::ApplyAction;
 
     /// A submit's result with `outcome` and `code`.
     pub(super) fn result(outcome: Outcome, code: Option<&str>) -> ActionResult {
         ActionResult {
             key: Key::new("P", 1),
             name: "n".into(),
-            action: ApplyAction::Submit,
+            action: Action::Submit,
             outcome,
             error_code: code.map(str::to_string),
             message: None,

@@ -374,6 +374,7 @@ mod tests {
             summary: BTreeMap::new(),
             stopped: stopped.map(str::to_string),
             attention: Vec::new(),
+            held: Vec::new(),
         }
     }
 

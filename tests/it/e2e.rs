@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Stdio;
 
+use mnpsync::action::Action;
 use mnpsync::manifest::Key;
 use mnpsync::plan::Observed;
 use mnpsync::record::{Event, JournalLine, Lock, Outcome, State};
@@ -29,22 +30,22 @@ fn key(version: i64) -> String {
 }
 
 /// The journal as `(event, key, action, outcome)`, in file order.
-fn events(journal: &[JournalLine]) -> Vec<(Event, String, ApplyAction, Option<Outcome>)> {
+fn events(journal: &[JournalLine]) -> Vec<(Event, String, Action, Option<Outcome>)> {
     journal
         .iter()
         .map(|l| (l.event, l.key.to_string(), l.action, l.outcome))
         .collect()
 }
 
-fn intent(version: i64, action: ApplyAction) -> (Event, String, ApplyAction, Option<Outcome>) {
+fn intent(version: i64, action: Action) -> (Event, String, Action, Option<Outcome>) {
     (Event::Intent, key(version), action, None)
 }
 
 fn outcome(
     version: i64,
-    action: ApplyAction,
+    action: Action,
     outcome: Outcome,
-) -> (Event, String, ApplyAction, Option<Outcome>) {
+) -> (Event, String, Action, Option<Outcome>) {
     (Event::Outcome, key(version), action, Some(outcome))
 }
 
@@ -118,8 +119,8 @@ async fn first_apply_submits_and_a_second_apply_changes_nothing() {
     assert_eq!(
         events(&journal),
         vec![
-            intent(2597, ApplyAction::Submit),
-            outcome(2597, ApplyAction::Submit, Outcome::Submitted)
+            intent(2597, Action::Submit),
+            outcome(2597, Action::Submit, Outcome::Submitted)
         ]
     );
     let done = &journal[1];
@@ -201,8 +202,8 @@ async fn submit_behind_our_back_converges_as_already_in_place_without_refresh() 
     assert_eq!(
         events(&journal),
         vec![
-            intent(5, ApplyAction::Submit),
-            outcome(5, ApplyAction::Submit, Outcome::AlreadyInPlace)
+            intent(5, Action::Submit),
+            outcome(5, Action::Submit, Outcome::AlreadyInPlace)
         ]
     );
     assert_eq!(journal[1].error_code.as_deref(), Some(EXIST));
@@ -247,8 +248,8 @@ async fn exist_record_held_by_another_version_is_blocked_with_refresh() {
     assert_eq!(
         events(&journal),
         vec![
-            intent(11, ApplyAction::Submit),
-            outcome(11, ApplyAction::Submit, Outcome::Blocked)
+            intent(11, Action::Submit),
+            outcome(11, Action::Submit, Outcome::Blocked)
         ]
     );
     let message = journal[1].message.clone().unwrap_or_default();
@@ -286,8 +287,8 @@ async fn exist_record_held_by_another_version_is_blocked_with_refresh() {
     assert_eq!(
         events(&journal[2..]),
         vec![
-            intent(11, ApplyAction::Submit),
-            outcome(11, ApplyAction::Submit, Outcome::Blocked)
+            intent(11, Action::Submit),
+            outcome(11, Action::Submit, Outcome::Blocked)
         ]
     );
     assert_eq!(
@@ -327,11 +328,11 @@ async fn flipping_a_manifest_to_cancelled_cancels() {
             (
                 Event::Claim,
                 Key::new(PLATFORM, 42).to_string(),
-                ApplyAction::Submit,
+                Action::Submit,
                 None
             ),
-            intent(42, ApplyAction::Cancel),
-            outcome(42, ApplyAction::Cancel, Outcome::Cancelled)
+            intent(42, Action::Cancel),
+            outcome(42, Action::Cancel, Outcome::Cancelled)
         ]
     );
     assert!(
@@ -343,7 +344,7 @@ async fn flipping_a_manifest_to_cancelled_cancels() {
     let state = env.state();
     let entry = &state.entries[&Key::new(PLATFORM, 42)];
     assert_eq!(entry.observed, Observed::Cancelled);
-    assert_eq!(entry.last_action, Some(ApplyAction::Cancel));
+    assert_eq!(entry.last_action, Some(Action::Cancel));
     assert!(!entry.submitted_by_mnpsync);
 }
 
@@ -375,10 +376,10 @@ async fn cancel_runs_before_submit_of_the_same_mini_program() {
     assert_eq!(
         events(&env.journal()),
         vec![
-            intent(2590, ApplyAction::Cancel),
-            outcome(2590, ApplyAction::Cancel, Outcome::Cancelled),
-            intent(2597, ApplyAction::Submit),
-            outcome(2597, ApplyAction::Submit, Outcome::Submitted),
+            intent(2590, Action::Cancel),
+            outcome(2590, Action::Cancel, Outcome::Cancelled),
+            intent(2597, Action::Submit),
+            outcome(2597, Action::Submit, Outcome::Submitted),
         ]
     );
     assert_eq!(
@@ -946,7 +947,7 @@ async fn json_formats_of_plan_and_apply_match_the_contract() {
             "commit": head,
             "refreshed": true,
             "resources": plan["resources"],
-            "summary": {"submit": 1, "cancel": 0, "none": 1, "attention": 0},
+            "summary": {"submit": 1, "cancel": 0, "release": 0, "rollback": 0, "none": 1, "attention": 0},
         }),
         &[],
     );

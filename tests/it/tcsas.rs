@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use mnpsync::action::Action;
 use mnpsync::apply::ApplyOptions;
 use mnpsync::manifest::{self, Desired, Key};
 use mnpsync::reconcile::{Applied, Executor, Request, reconcile};
@@ -53,7 +54,7 @@ async fn run(client: &Client, dir: &Path, desired: &Desired) -> (Applied, Record
     let exec = Executor {
         client,
         records: &records,
-        options: ApplyOptions::default(),
+        options: &ApplyOptions::default(),
         shutdown: &shutdown,
         progress: &(),
     };
@@ -112,7 +113,7 @@ async fn a_tcsas_repository_is_reconciled_through_tcsas() {
     let approvals = sim.sim.approvals();
     let approval_no = approvals[0].record.approval_no.clone().unwrap();
     let result = &applied.report.results[0];
-    assert_eq!(result.action, ApplyAction::Submit);
+    assert_eq!(result.action, Action::Submit);
     assert_eq!(result.approval_no.as_deref(), Some(approval_no.as_str()));
     // …it is on the journal's outcome line…
     let journal = std::fs::read_to_string(dir.path().join("state/journal.jsonl")).unwrap();
