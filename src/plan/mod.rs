@@ -13,7 +13,10 @@ use crate::tcmpp::Api;
 /// The plan JSON's `format_version`.
 pub const FORMAT_VERSION: u32 = 1;
 
+mod release;
 mod saved;
+
+pub use release::{ReleaseDecision, decide_release};
 
 pub use crate::observe::{Observation, Observed};
 pub use saved::{SAVED_FORMAT_VERSION, SavedOptions, SavedPlan, SavedPlanError};

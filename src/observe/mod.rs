@@ -21,8 +21,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::manifest::Key;
 use crate::record::Outcome;
+
+mod program;
+
 use crate::tcmpp::model::ApplyAction;
 use crate::tcmpp::model::ApprovalRecord;
+pub use program::{MnpKey, Online, Program, StageSeen};
 
 /// At most this many approval numbers are kept per version (newest first).
 pub const APPROVALS_KEPT: usize = 20;
