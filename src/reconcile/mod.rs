@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::apply::{ActionResult, ApplyOptions, ApplyReport, RunInfo, apply};
 use crate::manifest::{Desired, Key, Selector};
-use crate::observe::{Observation, Observed, owns_latest};
+use crate::observe::{MnpKey, Observation, Observed, Program, owns_latest};
 use crate::plan::{DEFAULT_PRUNE_LIMIT, Plan, PlanOptions, PruneCandidate, plan, prune_refusal};
 use crate::record::{RecordError, Records, State};
 use crate::tcmpp::{ApiError, Class, Client};
@@ -226,6 +226,8 @@ pub struct Planned {
     pub observation: BTreeMap<Key, Observation>,
     /// The prune candidates it was made with (the records' ownership).
     pub prune: Vec<PruneCandidate>,
+    /// What the plan knew of the mini programs the manifests name.
+    pub programs: BTreeMap<MnpKey, Program>,
 }
 
 /// Hooks a caller gets while a reconcile runs: rendering, progress, metrics.
@@ -506,6 +508,7 @@ pub async fn make_plan(
     );
     listed.extend(observed.iter().map(|(k, o)| (k.clone(), o.clone())));
     conflicts::annotate(&mut plan, &listed);
+    let programs = state.programs();
     let observation = plan
         .resources
         .iter()
@@ -516,6 +519,7 @@ pub async fn make_plan(
         warnings,
         observation,
         prune,
+        programs,
     })
 }
 
@@ -556,6 +560,7 @@ async fn execute(
     exec.records.observe(
         &planned.plan,
         &planned.observation,
+        &planned.programs,
         &labels_of(all),
         &roots_by_key(all, roots),
         &run.run_id,

@@ -93,6 +93,7 @@ pub async fn apply_saved(
         warnings: Vec::new(),
         observation: saved.observation,
         prune: saved.prune_candidates,
+        programs: std::collections::BTreeMap::new(),
     };
     let applied = execute(exec, planned, all, roots).await?;
     // Applied only when every action converged: a plan with a blocked, failed or withdrawn

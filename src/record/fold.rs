@@ -10,6 +10,7 @@ use super::{Event, JournalLine, Outcome, State, StateEntry};
 use crate::action::Action;
 use crate::observe::{APPROVALS_KEPT, Observed};
 use crate::plan::observed_after;
+use crate::tcmpp::model::{PHASE_ONLINE, PHASE_PLATFORM};
 
 /// Applies `line` to `state`.
 pub(crate) fn fold(state: &mut State, line: &JournalLine) {
@@ -60,12 +61,41 @@ pub(crate) fn fold(state: &mut State, line: &JournalLine) {
                     Outcome::Submitted => entry.submitted_by_mnpsync = true,
                     // May be someone else's approval: the claim (still open) decides.
                     Outcome::AlreadyInPlace => {}
+                    // Which version is online changed; the approval and its owner did not.
+                    Outcome::Released | Outcome::AlreadyReleased | Outcome::RolledBack => {
+                        put_online(state, &line.key);
+                    }
                     _ => {
                         entry.submitted_by_mnpsync = false;
                         entry.pending_claim = None;
                     }
                 }
             }
+        }
+    }
+}
+
+/// Records `key`'s version as its mini program's online one (and as released), in every
+/// program of its platform that lists it.
+fn put_online(state: &mut State, key: &crate::manifest::Key) {
+    let prefix = format!("{}/", key.platform_id);
+    for (_, program) in state
+        .programs
+        .iter_mut()
+        .filter(|(k, _)| k.starts_with(&prefix))
+    {
+        if !program.versions.contains_key(&key.mnp_version_id) {
+            continue;
+        }
+        for (id, seen) in program.versions.iter_mut() {
+            if *id == key.mnp_version_id {
+                seen.phase = Some(PHASE_ONLINE.to_string());
+            } else if seen.phase.as_deref() == Some(PHASE_ONLINE) {
+                seen.phase = Some(PHASE_PLATFORM.to_string());
+            }
+        }
+        if let Some(released) = program.released.as_mut() {
+            released.insert(key.mnp_version_id);
         }
     }
 }

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::action::Action;
 use crate::manifest::Key;
-use crate::observe::{Observation, Observed, claimed};
+use crate::observe::{MnpKey, Observation, Observed, Program, claimed};
 use crate::plan::Plan;
 
 /// Saved plan ids remembered in the state file.
@@ -179,6 +179,7 @@ impl Records {
         &self,
         plan: &Plan,
         observation: &BTreeMap<Key, Observation>,
+        programs: &BTreeMap<MnpKey, Program>,
         labels: &BTreeMap<Key, BTreeMap<String, String>>,
         roots: &BTreeMap<Key, String>,
         run_id: &str,
@@ -186,6 +187,9 @@ impl Records {
         let mut claims = Vec::new();
         {
             let mut state = self.state();
+            if plan.refreshed {
+                state.note_programs(programs);
+            }
             let now = now_rfc3339();
             for r in &plan.resources {
                 let entry = state

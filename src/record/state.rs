@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Outcome, RecordError, STATE_FILE, io, now_rfc3339};
 use crate::action::Action;
 use crate::manifest::Key;
-use crate::observe::{Observation, Observed, Review};
+use crate::observe::{MnpKey, Observation, Observed, Program, Review};
 
 /// What the records know of one version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +118,11 @@ pub struct State {
     /// Ids of saved plans already applied (newest last), so a plan file is applied only once.
     #[serde(default)]
     pub applied_plans: Vec<String>,
+    /// What the last listings showed of each mini program a manifest names, by
+    /// `PLATFORM/MNPID`: versions, phases, version strings (the last resolution of a declared
+    /// version string) and, once read, the released history.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub programs: BTreeMap<String, Program>,
 }
 
 impl Default for State {
@@ -127,6 +132,7 @@ impl Default for State {
             journal_seq: 0,
             entries: BTreeMap::new(),
             applied_plans: Vec::new(),
+            programs: BTreeMap::new(),
         }
     }
 }
@@ -183,6 +189,36 @@ impl State {
     /// I/O errors, with the path.
     pub fn save(&self, dir: &Path) -> Result<(), RecordError> {
         write_atomic(dir, &self.encode(dir)?)
+    }
+
+    /// The mini programs the records know, for planning without refresh.
+    pub fn programs(&self) -> BTreeMap<MnpKey, Program> {
+        self.programs
+            .iter()
+            .filter_map(|(k, p)| {
+                let (platform, mnp) = k.split_once('/')?;
+                Some((MnpKey::new(platform, mnp), p.clone()))
+            })
+            .collect()
+    }
+
+    /// Takes in what a refresh saw of mini programs. A listing replaces the versions; a
+    /// released history is kept until a new one is read, and the online version counts as
+    /// released.
+    pub(crate) fn note_programs(&mut self, seen: &BTreeMap<MnpKey, Program>) {
+        for (key, program) in seen {
+            let entry = self.programs.entry(key.to_string()).or_default();
+            let mut released = program.released.clone().or_else(|| entry.released.clone());
+            if let (Some(released), Ok(crate::observe::Online::Version(id))) =
+                (released.as_mut(), program.online())
+            {
+                released.insert(id);
+            }
+            *entry = Program {
+                versions: program.versions.clone(),
+                released,
+            };
+        }
     }
 
     /// The observed state that the records know, for planning without refresh.
