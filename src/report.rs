@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::action::Action;
-use crate::apply::{ActionResult, ApplyReport};
+use crate::apply::{ActionResult, ApplyReport, HoldReason};
 use crate::git::DIRTY;
 use crate::plan::{Plan, PlannedResource};
 use crate::record::{Outcome, State};
@@ -18,10 +18,30 @@ use crate::text::{MAX_CELL, clip, markdown_cell, pad};
 /// The plan's closing line, e.g. `Plan: 1 to submit, 2 to cancel, 3 unchanged.`
 pub fn plan_summary_line(plan: &Plan) -> String {
     let s = &plan.summary;
-    let mut line = format!(
-        "Plan: {} to submit, {} to cancel, {} unchanged",
-        s.submit, s.cancel, s.none
-    );
+    let mut line = format!("Plan: {} to submit, {} to cancel", s.submit, s.cancel);
+    if s.release > 0 {
+        let _ = write!(line, ", {} to release", s.release);
+    }
+    if s.rollback > 0 {
+        let _ = write!(line, ", {} to roll back", s.rollback);
+    }
+    let _ = write!(line, ", {} unchanged", s.none);
+    let deferred = plan
+        .resources
+        .iter()
+        .filter(|r| r.deferred_until.is_some())
+        .count();
+    if deferred > 0 {
+        let _ = write!(line, ", {deferred} deferred to a release window");
+    }
+    let held = plan
+        .resources
+        .iter()
+        .filter(|r| r.needs_allow_rollback)
+        .count();
+    if held > 0 {
+        let _ = write!(line, ", {held} need --allow-rollback");
+    }
     if s.attention > 0 {
         let _ = write!(line, ", {} need attention", s.attention);
     }
@@ -174,6 +194,7 @@ pub fn plan_text_with(
 /// attention item).
 fn transition(r: &PlannedResource) -> String {
     match (r.action, &r.attention) {
+        (Some(Action::Release | Action::Rollback), _) => format!("{} → online", r.observed),
         (Some(_), _) => format!("{} → {}", r.observed, r.desired),
         (None, Some(_)) => format!("{} (no call)", r.observed),
         (None, None) => format!("{} (in place)", r.observed),
@@ -202,6 +223,8 @@ pub fn plan_markdown(plan: &Plan) -> String {
         let action = match word {
             "submit" => "➕ submit".to_string(),
             "cancel" => "➖ cancel".to_string(),
+            "release" => "🚀 release".to_string(),
+            "rollback" => "⏪ rollback".to_string(),
             "attention" => "⚠️ attention".to_string(),
             _ => "none".to_string(),
         };
@@ -284,12 +307,57 @@ pub fn attention_lines(report: &ApplyReport) -> String {
     out
 }
 
-/// The apply summary line, e.g. `Apply: 2 submitted, 1 failed.`, with the attention count.
+/// One line per release or rollback held back: `  ~ deferred KEY NAME (release)  (why)`.
+pub fn held_lines(report: &ApplyReport) -> String {
+    let mut out = String::new();
+    for h in &report.held {
+        let word = match h.why {
+            HoldReason::Deferred => "deferred",
+            _ => "held",
+        };
+        let _ = writeln!(
+            out,
+            "  {} {} {} {}  ({})  ({})",
+            if h.action == Action::Rollback {
+                "<"
+            } else {
+                "~"
+            },
+            pad(word, 9),
+            clip(&h.key.to_string(), MAX_CELL),
+            clip(&h.name, MAX_CELL),
+            h.action,
+            clip(&h.message, MAX_CELL * 4)
+        );
+    }
+    out
+}
+
+/// The apply summary line, e.g. `Apply: 2 submitted, 1 failed.`, with the attention count and
+/// the releases held back.
 pub fn apply_summary_line(report: &ApplyReport) -> String {
-    let attention = match report.attention.len() {
+    let mut attention = match report.attention.len() {
         0 => String::new(),
         n => format!(" {n} need attention."),
     };
+    let deferred = report
+        .held
+        .iter()
+        .filter(|h| h.why == HoldReason::Deferred)
+        .count();
+    if deferred > 0 {
+        let _ = write!(
+            attention,
+            " {deferred} deferred to the next release window."
+        );
+    }
+    let decisions = report.held.len() - deferred;
+    if decisions > 0 {
+        let _ = write!(
+            attention,
+            " {decisions} rollback(s) not run: they need --allow-rollback."
+        );
+    }
     if report.results.is_empty() {
         return format!("Apply: no changes.{attention}");
     }
@@ -474,6 +542,8 @@ mod tests {
             reason: hostile(),
             attention: Some(hostile()),
             pruned: false,
+            needs_allow_rollback: false,
+            deferred_until: None,
         };
         let plan = Plan {
             format_version: 1,

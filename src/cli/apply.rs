@@ -205,6 +205,7 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         OutputFormat::Text => {
             print!("{}", report::attention_lines(&report));
+            print!("{}", report::held_lines(&report));
             println!("{}", report::apply_summary_line(&report));
         }
     }

@@ -78,6 +78,14 @@ pub struct PlannedResource {
     /// Whether this version is cancelled because no manifest declares it any more.
     #[serde(default)]
     pub pruned: bool,
+    /// A rollback planned without `--allow-rollback`: shown, and not executed unless the run
+    /// that executes it allows rollbacks.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub needs_allow_rollback: bool,
+    /// A release or rollback outside every release window: when the next one opens (RFC 3339).
+    /// It stays in the plan and runs once a window is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred_until: Option<String>,
 }
 
 mod action_or_none {
@@ -256,6 +264,8 @@ pub fn plan(
                 reason: reason.to_string(),
                 attention: attention_of(&r.key, attention),
                 pruned: false,
+                needs_allow_rollback: false,
+                deferred_until: None,
             }
         })
         .collect();
@@ -282,6 +292,8 @@ pub fn plan(
             reason: format!("pruned: no manifest declares it any more; {reason}"),
             attention: attention_of(&candidate.key, attention),
             pruned: true,
+            needs_allow_rollback: false,
+            deferred_until: None,
         });
     }
     let rank = |r: &PlannedResource| r.action.map_or(3, Action::phase);
@@ -648,6 +660,8 @@ mod tests {
             reason: String::new(),
             attention: None,
             pruned,
+            needs_allow_rollback: false,
+            deferred_until: None,
         }
     }
 

@@ -19,6 +19,7 @@
 //! - `saved`: applying a saved plan (`apply --plan`).
 
 mod conflicts;
+mod programs;
 mod refresh;
 mod saved;
 
