@@ -495,6 +495,29 @@ pub fn status_text(
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }
+    out.push_str(&online_text(state));
+    out
+}
+
+/// Which version is online per mini program, as the records last saw it: `Online:` and one
+/// line per mini program (nothing when no mini program is recorded).
+fn online_text(state: &State) -> String {
+    let programs = state.programs();
+    if programs.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nOnline:\n");
+    for (key, program) in &programs {
+        let online = match program.online() {
+            Ok(crate::observe::Online::Version(id)) => match program.version_of(id) {
+                Some(version) => format!("{id} ({})", clip(version, MAX_CELL)),
+                None => id.to_string(),
+            },
+            Ok(crate::observe::Online::Nothing) => "no version online".to_string(),
+            Err(anomaly) => clip(&anomaly, MAX_CELL * 2),
+        };
+        let _ = writeln!(out, "  {}  {online}", clip(&key.to_string(), MAX_CELL * 2));
+    }
     out
 }
 
