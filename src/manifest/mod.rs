@@ -18,7 +18,8 @@
 //!   limit), in which order, and the digest over them;
 //! - `yaml`: the YAML layer, text → documents of nodes that know their positions, within
 //!   budgets (the only place that touches `serde_yaml`), and the quoting of text in messages;
-//! - `validate`: documents → [`Resource`]s, every rule of a single document, "did you mean";
+//! - `validate`: documents → [`Resource`]s, every rule of a single document, "did you mean"
+//!   (`validate::version`: the rules of `mnpVersionId` and `version`);
 //! - `across`: the rules across documents and files: names and identities declared twice, one
 //!   region per platform, one release per mini program;
 //! - `resolve`: [`Desired::resolve`], which gives documents declared by `spec.version` their
