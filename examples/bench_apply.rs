@@ -41,6 +41,10 @@ async fn main() -> anyhow::Result<()> {
                 approval: Approval::Submitted,
                 region: None,
                 api: None,
+                mnp_id: None,
+                version: None,
+                version_at: None,
+                release: None,
                 source: Location {
                     path: "bench.yaml".into(),
                     line: 1,
@@ -52,6 +56,7 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     let desired = Desired {
         resources,
+        by_version: Vec::new(),
         digest: String::new(),
         files: 1,
     };

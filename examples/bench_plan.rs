@@ -32,6 +32,10 @@ fn write_manifests(dir: &Path, n: i64) -> std::io::Result<()> {
                 },
                 region: None,
                 api: None,
+                mnp_id: None,
+                version: None,
+                version_at: None,
+                release: None,
                 source: Location {
                     path: "x".into(),
                     line: 1,

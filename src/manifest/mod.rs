@@ -7,7 +7,8 @@
 //!
 //! It must not do I/O beyond reading the manifest files (no writes, no network) and knows nothing
 //! about the TCMPP API beyond the names of the APIs a version may pin (`spec.api`,
-//! [`Api`]).
+//! [`Api`]); resolving a `spec.version` to its id takes the lookup from the caller
+//! ([`Desired::resolve`]).
 //!
 //! # Layout
 //!
@@ -17,9 +18,44 @@
 //!   limit), in which order, and the digest over them;
 //! - `yaml`: the YAML layer, text → documents of nodes that know their positions, within
 //!   budgets (the only place that touches `serde_yaml`), and the quoting of text in messages;
-//! - `validate`: documents → [`Resource`]s, every rule of a single document, "did you mean";
+//! - `validate`: documents → [`Resource`]s, every rule of a single document, "did you mean"
+//!   (`validate::version`: the rules of `mnpVersionId` and `version`);
 //! - `across`: the rules across documents and files: names and identities declared twice, one
-//!   region per platform.
+//!   region per platform, one release per mini program;
+//! - `resolve`: [`Desired::resolve`], which gives documents declared by `spec.version` their
+//!   identity.
+//!
+//! # Schema
+//!
+//! ```yaml
+//! apiVersion: mnpsync/v1
+//! kind: MNPApproval
+//! metadata:
+//!   name: shop-142              # required, unique across the load
+//!   labels: {team: payments}    # optional
+//! spec:
+//!   platformId: T04257DS9431720WTAG
+//!   mnpId: mpx7a2k9             # the mini program; required with `version` or `release`
+//!   version: "1.4.2"            # the version string as uploaded ...
+//!   # mnpVersionId: 2597        # ... or the version's id: exactly one of the two
+//!   approval: submitted         # submitted | cancelled
+//!   release: online             # optional: put the version online once it is approved
+//!   region: ap-guangzhou        # optional; null is the run's default
+//!   api: tcsas                  # optional: tcmpp | tcsas; null is the client's default
+//! ```
+//!
+//! Rules between fields: exactly one of `mnpVersionId` and `version`; `version` and
+//! `release` need `mnpId`; `release: online` needs `approval: submitted`. `version` is a
+//! string: a YAML number (`1.4`, `1.10`) is an error that says to quote it as written, since
+//! `1.10` unquoted is the number 1.1. `release` is `online` or absent (null is absent).
+//!
+//! A document that gives `version` has no [`Key`] until the version string is resolved to its
+//! `mnpVersionId` (through the API, at plan time): a load puts it in [`Desired::by_version`],
+//! with the placeholder id 0, and [`Desired::resolve`] moves it to [`Desired::resources`].
+//! Across documents: two documents may not give the same `(platformId, mnpId, version)`, and at
+//! most one document per `(platformId, mnpId)` may declare `release: online`. Whether a
+//! `version` document and an `mnpVersionId` document name the same version is known only once
+//! resolved, so `resolve` reports that.
 //!
 //! # Locations
 //!
@@ -27,7 +63,9 @@
 //!
 //! - invalid values and wrong types point at the **value** (`approval: approved` → the column of
 //!   `approved`);
-//! - unknown and duplicate fields point at the **key**;
+//! - unknown and duplicate fields point at the **key**, and so do rules between fields: the
+//!   field that needs another (`version:` without `mnpId`, `release:` with
+//!   `approval: cancelled`), or the later of `mnpVersionId` and `version` when both are given;
 //! - missing fields point at the key of the mapping that lacks them (`spec:`), or at the document
 //!   start for top-level fields;
 //! - a mapping or sequence where a scalar is expected is reported at its key, because `serde_yaml`
@@ -44,6 +82,8 @@
 //! |--------------------------|----------------------------------------------------------|
 //! | `metadata.name`          | 253 characters ([`MAX_NAME_CHARS`])                      |
 //! | `spec.platformId`        | 64 characters ([`MAX_PLATFORM_ID_CHARS`])                |
+//! | `spec.mnpId`             | 64 characters ([`MAX_MNP_ID_CHARS`])                     |
+//! | `spec.version`           | 64 characters ([`MAX_VERSION_CHARS`])                    |
 //! | `spec.region`            | 64 characters ([`MAX_REGION_CHARS`])                     |
 //! | a label key              | 63 characters ([`MAX_LABEL_KEY_CHARS`])                  |
 //! | a label value            | 253 characters ([`MAX_LABEL_VALUE_CHARS`])               |
@@ -82,6 +122,7 @@
 
 mod across;
 pub(crate) mod discover;
+mod resolve;
 mod validate;
 mod yaml;
 
@@ -97,7 +138,7 @@ use serde::de;
 
 use crate::tcmpp::Api;
 
-use across::check_duplicates;
+use across::check_across;
 use validate::{Checked, parse_bytes, parse_text};
 use yaml::Pos;
 
@@ -111,6 +152,10 @@ pub const KIND: &str = "MNPApproval";
 pub const MAX_NAME_CHARS: usize = 253;
 /// The longest `spec.platformId`, in characters.
 pub const MAX_PLATFORM_ID_CHARS: usize = 64;
+/// The longest `spec.mnpId`, in characters.
+pub const MAX_MNP_ID_CHARS: usize = 64;
+/// The longest `spec.version`, in characters.
+pub const MAX_VERSION_CHARS: usize = 64;
 /// The longest `spec.region`, in characters.
 pub const MAX_REGION_CHARS: usize = 64;
 /// The longest label key of `metadata.labels`, in characters.
@@ -123,7 +168,17 @@ pub const MAX_FILE_BYTES: u64 = 4 << 20;
 // The fields each mapping of a document may have; `validate` checks them.
 const TOP_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
 const METADATA_FIELDS: &[&str] = &["name", "labels"];
-const SPEC_FIELDS: &[&str] = &["platformId", "mnpVersionId", "approval", "region", "api"];
+// New fields go last: "did you mean" prefers the earlier of two equally close names.
+const SPEC_FIELDS: &[&str] = &[
+    "platformId",
+    "mnpVersionId",
+    "approval",
+    "region",
+    "api",
+    "mnpId",
+    "version",
+    "release",
+];
 
 /// Identity of a resource: `(platformId, mnpVersionId)`.
 ///
@@ -231,6 +286,50 @@ impl FromStr for Approval {
     }
 }
 
+/// What a manifest asks for once its version is approved (`spec.release`).
+///
+/// Absent means "never release": the version's approval is managed, its release is not.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Release {
+    /// Put the version online (release it) once it is approved.
+    Online,
+}
+
+impl Release {
+    /// The manifest spelling: `online`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Release::Online => "online",
+        }
+    }
+}
+
+impl fmt::Display for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Release {
+    type Err = String;
+
+    /// Parses the manifest spelling (case-sensitive).
+    ///
+    /// # Errors
+    ///
+    /// Anything but `online`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "online" => Ok(Release::Online),
+            _ => Err(format!("invalid release `{s}`: expected `online`")),
+        }
+    }
+}
+
 /// A position in a manifest file. Displays as `path:line:column`.
 ///
 /// `line` and `column` are 1-based; columns count characters, not bytes. Errors about a whole
@@ -273,8 +372,21 @@ pub struct Resource {
     /// `metadata.labels`; empty when absent.
     pub labels: BTreeMap<String, String>,
     /// `(spec.platformId, spec.mnpVersionId)`, unique across all manifests of a load.
+    ///
+    /// A document that gives `spec.version` instead has `mnp_version_id == 0` here until
+    /// [`Desired::resolve`] sets the id the version string stands for; 0 is never an identity.
     pub key: Key,
+    /// `spec.mnpId`: the mini program the version belongs to; set whenever `version` or
+    /// `release` is.
+    pub mnp_id: Option<String>,
+    /// `spec.version`: the version string as uploaded, when the document names its version
+    /// that way rather than by `spec.mnpVersionId`. Kept after resolution.
+    pub version: Option<String>,
+    /// Location of the `spec.version` value, for errors in resolving it.
+    pub version_at: Option<Location>,
     pub approval: Approval,
+    /// `spec.release`: what to do once the version is approved; `None` to leave it be.
+    pub release: Option<Release>,
     pub region: Option<String>,
     /// `spec.api`: the API the version is approved through; `None` for the client's default.
     pub api: Option<Api>,
@@ -285,7 +397,12 @@ pub struct Resource {
 /// Everything the manifests declare.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Desired {
+    /// The documents whose identity is known: those that give `spec.mnpVersionId`, and after
+    /// [`Desired::resolve`] those that give `spec.version`.
     pub resources: BTreeMap<Key, Resource>,
+    /// The documents that give `spec.version` and are not resolved yet, sorted by
+    /// `(platform_id, mnp_id, version)` (unique in a load); each has `key.mnp_version_id == 0`.
+    pub by_version: Vec<Resource>,
     /// Hex SHA-256 over every loaded file: for each file in sorted path order, its path relative
     /// to the root it was found under (`/`-separated; a root that is a file gives its file name),
     /// then `"\0"`, its byte length (decimal), `"\0"` and its bytes. Changes when any manifest
@@ -297,8 +414,8 @@ pub struct Desired {
 }
 
 impl Desired {
-    /// Keeps only resources whose labels match the selector; `digest` and `files` are unchanged
-    /// (they describe the files, not the selection).
+    /// Keeps only resources (resolved or not) whose labels match the selector; `digest` and
+    /// `files` are unchanged (they describe the files, not the selection).
     pub fn select(&self, selector: &Selector) -> Desired {
         Desired {
             resources: self
@@ -307,19 +424,51 @@ impl Desired {
                 .filter(|(_, r)| selector.matches(&r.labels))
                 .map(|(k, r)| (k.clone(), r.clone()))
                 .collect(),
+            by_version: self
+                .by_version
+                .iter()
+                .filter(|r| selector.matches(&r.labels))
+                .cloned()
+                .collect(),
             digest: self.digest.clone(),
             files: self.files,
         }
     }
 
-    /// The platforms of the resources that pin an API (`spec.api`), and that API: what
-    /// [`crate::tcmpp::Client::with_platform_apis`] routes by (a platform belongs to one API;
-    /// should two resources of one platform pin different APIs, the last key's wins).
+    /// The platforms of the resources (resolved or not) that pin an API (`spec.api`), and that
+    /// API: what [`crate::tcmpp::Client::with_platform_apis`] routes by (a platform belongs to
+    /// one API; should two resources of one platform pin different APIs, the last one's wins,
+    /// in key order and then in `by_version` order).
     pub fn platform_apis(&self) -> BTreeMap<String, Api> {
         self.resources
             .values()
+            .chain(&self.by_version)
             .filter_map(|r| r.api.map(|api| (r.key.platform_id.clone(), api)))
             .collect()
+    }
+
+    /// Gives the documents declared by `spec.version` their identity, with `lookup` finding
+    /// the `mnpVersionId` of each (it is called once per [`Desired::by_version`] resource, in
+    /// order).
+    ///
+    /// The result holds every resource of `self.resources` and every resolved one (its key set
+    /// to the id found, its `version` kept), and no `by_version`; `digest` and `files` are
+    /// unchanged. One resource that fails never stops the others: it is left out and reported.
+    ///
+    /// # Errors
+    ///
+    /// Returned beside the result, sorted by location:
+    ///
+    /// - each `Err(message)` of `lookup` (and an id that is not positive), at the `version`
+    ///   value: `version "1.4.2" of mpx7a2k9: <message>`;
+    /// - a resolved id that another document declares or resolves to as well, on every document
+    ///   involved (at its `version` value, or at its start for one that gives `mnpVersionId`),
+    ///   naming the other: none of them is kept.
+    pub fn resolve(
+        &self,
+        lookup: impl FnMut(&Resource) -> Result<i64, String>,
+    ) -> (Desired, Vec<ManifestError>) {
+        resolve::resolve(self, lookup)
     }
 }
 
@@ -503,21 +652,28 @@ pub fn load_with_warnings(
     let all = documents
         .iter()
         .flat_map(|(path, docs)| docs.iter().map(move |doc| (*path, doc)));
-    check_duplicates(all, &mut errors);
+    check_across(all, &mut errors);
 
     if !errors.is_empty() {
         sort_errors(&mut errors);
         return Err(ManifestErrors(errors));
     }
-    let resources = documents
+    let (mut by_version, by_id): (Vec<Resource>, Vec<Resource>) = documents
         .into_iter()
         .flat_map(|(_, docs)| docs)
         .filter_map(|doc| doc.resource)
-        .map(|r| (r.key.clone(), r))
-        .collect();
+        .partition(|r| r.version.is_some());
+    by_version.sort_by(|a, b| {
+        (&a.key.platform_id, &a.mnp_id, &a.version).cmp(&(
+            &b.key.platform_id,
+            &b.mnp_id,
+            &b.version,
+        ))
+    });
     Ok(Loaded {
         desired: Desired {
-            resources,
+            resources: by_id.into_iter().map(|r| (r.key.clone(), r)).collect(),
+            by_version,
             digest: found.digest,
             files: files.len(),
         },
@@ -558,15 +714,16 @@ fn parse_all(files: &[(PathBuf, Vec<u8>)]) -> Vec<(&Path, Vec<Checked>, Vec<Mani
 
 /// Parses one file's text: every document in it, in order.
 ///
-/// Checks everything [`load`] checks except across files: duplicate names and identities are
-/// reported when both are in this text.
+/// Checks everything [`load`] checks except across files: duplicate names and identities (and
+/// releases of one mini program) are reported when both are in this text. Documents declared
+/// by `spec.version` are returned among the others, with the placeholder id 0.
 ///
 /// # Errors
 ///
 /// Every error in the text, sorted by location.
 pub fn parse_str(path: &Path, text: &str) -> Result<Vec<Resource>, Vec<ManifestError>> {
     let (checked, mut errors) = parse_text(path, text);
-    check_duplicates(checked.iter().map(|doc| (path, doc)), &mut errors);
+    check_across(checked.iter().map(|doc| (path, doc)), &mut errors);
     if errors.is_empty() {
         Ok(checked.into_iter().filter_map(|doc| doc.resource).collect())
     } else {
@@ -576,7 +733,10 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Vec<Resource>, Vec<ManifestE
 }
 
 /// Renders a resource as a manifest document that [`parse_str`] reads back unchanged (except
-/// `source`).
+/// `source` and `version_at`).
+///
+/// A resource with a `version` is rendered with `spec.version` and without `spec.mnpVersionId`
+/// (as it was declared), so a resolved one reads back unresolved (`mnp_version_id == 0`).
 ///
 /// The document starts with `---` and ends with a newline, so rendered documents can simply be
 /// concatenated into one file. Strings are written plain when that is unambiguous and
@@ -599,8 +759,17 @@ pub fn render_resource_yaml(r: &Resource) -> String {
         "  platformId: {}\n",
         yaml_string(&r.key.platform_id)
     ));
-    out.push_str(&format!("  mnpVersionId: {}\n", r.key.mnp_version_id));
+    if let Some(mnp_id) = &r.mnp_id {
+        out.push_str(&format!("  mnpId: {}\n", yaml_string(mnp_id)));
+    }
+    match &r.version {
+        Some(version) => out.push_str(&format!("  version: {}\n", yaml_string(version))),
+        None => out.push_str(&format!("  mnpVersionId: {}\n", r.key.mnp_version_id)),
+    }
     out.push_str(&format!("  approval: {}\n", r.approval));
+    if let Some(release) = r.release {
+        out.push_str(&format!("  release: {release}\n"));
+    }
     if let Some(region) = &r.region {
         out.push_str(&format!("  region: {}\n", yaml_string(region)));
     }

@@ -19,8 +19,8 @@ use serde::de::{
     self, DeserializeSeed, Deserializer as _, EnumAccess, MapAccess, SeqAccess, VariantAccess,
 };
 
-/// A 1-based position in the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A 1-based position in the file; ordered as in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Pos {
     pub(crate) line: usize,
     pub(crate) column: usize,
@@ -139,18 +139,23 @@ pub(crate) fn short(s: &str) -> String {
 /// The character at `pos` of `text`, counting lines and columns as libyaml does (`\r\n`,
 /// `\r`, `\n`, U+0085, U+2028 and U+2029 end lines; columns count characters).
 pub(crate) fn char_at(text: &str, pos: Pos) -> Option<char> {
+    text_at(text, pos).and_then(|rest| rest.chars().next())
+}
+
+/// The text from `pos` on, counting lines and columns as [`char_at`] does.
+fn text_at(text: &str, pos: Pos) -> Option<&str> {
     let (mut line, mut column) = (1, 1);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
         if line == pos.line && column == pos.column {
-            return Some(c);
+            return Some(&text[at..]);
         }
         if line > pos.line {
             return None;
         }
         match c {
             '\r' => {
-                chars.next_if_eq(&'\n');
+                chars.next_if(|(_, c)| *c == '\n');
                 (line, column) = (line + 1, 1);
             }
             '\n' | '\u{85}' | '\u{2028}' | '\u{2029}' => (line, column) = (line + 1, 1),
@@ -158,6 +163,21 @@ pub(crate) fn char_at(text: &str, pos: Pos) -> Option<char> {
         }
     }
     None
+}
+
+/// A number as written at `pos` (a plain scalar on one line: up to a comment, a flow
+/// indicator or the end of the line), so messages show `1.10` rather than the 1.1 YAML reads.
+/// `None` unless it is a short run of the characters numbers are written with.
+pub(crate) fn plain_at(text: &str, pos: Pos) -> Option<&str> {
+    let rest = text_at(text, pos)?;
+    let end = rest
+        .find(|c: char| matches!(c, ',' | ']' | '}' | '#') || c.is_whitespace())
+        .unwrap_or(rest.len());
+    let written = &rest[..end];
+    let numeric = written
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '_'));
+    (numeric && !written.is_empty() && written.len() <= 64).then_some(written)
 }
 
 /// Marks the error a scalar visitor raises to learn its position; never shown to users.

@@ -391,6 +391,10 @@ mod tests {
             approval,
             region: None,
             api: None,
+            mnp_id: None,
+            version: None,
+            version_at: None,
+            release: None,
             source: Location {
                 path: "manifests/a.yaml".into(),
                 line: 1,
@@ -402,6 +406,7 @@ mod tests {
     fn desired(resources: Vec<Resource>) -> Desired {
         Desired {
             resources: resources.into_iter().map(|r| (r.key.clone(), r)).collect(),
+            by_version: Vec::new(),
             digest: String::new(),
             files: 1,
         }

@@ -234,6 +234,10 @@ mod tests {
                     region: None,
                     api: None,
                     approval: *approval,
+                    mnp_id: None,
+                    version: None,
+                    version_at: None,
+                    release: None,
                     source: Location {
                         path: "m.yaml".into(),
                         line: 1,

@@ -25,7 +25,7 @@ fn arb_field() -> impl Strategy<Value = String> {
 
 /// How a string is written into the manifest: as it is (it may break the YAML around it), or
 /// double-quoted with escapes (so control characters reach the value).
-fn arb_written() -> impl Strategy<Value = String> {
+pub(super) fn arb_written() -> impl Strategy<Value = String> {
     (arb_field(), any::<bool>()).prop_map(|(s, raw)| if raw { s } else { yaml_string(&s) })
 }
 

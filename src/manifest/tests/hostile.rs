@@ -170,23 +170,53 @@ proptest! {
             prop_oneof![arb_text(), Just(String::new())],
             0..4,
         ),
+        mnp_id in proptest::option::of(arb_identifier()),
+        // Strings that YAML would read as numbers unquoted among them.
+        version_string in proptest::option::of(prop_oneof![
+            arb_identifier(),
+            Just("1.10".to_string()),
+            Just("1.4".to_string()),
+            Just("0x1F".to_string()),
+            Just("1e3".to_string()),
+            Just(".inf".to_string()),
+        ]),
+        release in any::<bool>(),
     ) {
-        let resource = Resource {
+        // `version` and `release: online` need `mnpId`; `release` needs `submitted`.
+        let version_string = version_string.filter(|_| mnp_id.is_some());
+        let release = (release && mnp_id.is_some() && !cancelled).then_some(Release::Online);
+        let id = if version_string.is_some() { 0 } else { version };
+        let mut resource = Resource {
             name,
             labels,
-            key: Key::new(platform, version),
+            key: Key::new(platform, id),
+            mnp_id,
+            version: version_string,
+            version_at: None,
             approval: if cancelled { Approval::Cancelled } else { Approval::Submitted },
+            release,
             region,
             api: None,
             source: Location { path: "r.yaml".into(), line: 2, column: 1 },
         };
         let text = render_resource_yaml(&resource);
+        if resource.version.is_some() {
+            let line = text.lines().position(|l| l.starts_with("  version: "));
+            prop_assert!(line.is_some(), "{}", text);
+            resource.version_at = line.map(|line| Location {
+                path: "r.yaml".into(),
+                line: line + 1,
+                column: 12,
+            });
+        }
         let parsed = parse_str(Path::new("r.yaml"), &text);
         prop_assert_eq!(parsed, Ok(vec![resource.clone()]), "{}", text);
         // Rendered documents concatenate into a valid multi-document file.
         let mut second = resource.clone();
         second.name.push('2');
-        second.key.mnp_version_id = version.wrapping_add(1).max(1);
+        second.key.mnp_version_id = if id == 0 { 0 } else { version.wrapping_add(1).max(1) };
+        second.version = second.version.map(|v| format!("{v}-2"));
+        second.release = None;
         let both = format!("{text}{}", render_resource_yaml(&second));
         let parsed = parse_str(Path::new("r.yaml"), &both);
         prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed, both);

@@ -10,6 +10,7 @@ mod fuzz;
 mod hostile;
 mod limits;
 mod links;
+mod release;
 mod schema;
 mod types;
 

@@ -9,7 +9,11 @@ fn valid_manifest_parses() {
         name: "shop-2597".into(),
         labels: BTreeMap::from([("team".into(), "payments".into())]),
         key: Key::new("T04257DS9431720WTAG", 2597),
+        mnp_id: None,
+        version: None,
+        version_at: None,
         approval: Approval::Submitted,
+        release: None,
         region: Some("ap-guangzhou".into()),
         api: None,
         source: Location {
@@ -77,7 +81,8 @@ fn the_api_may_be_pinned() {
 
 #[test]
 fn each_rule_reports_exact_message_and_location() {
-    let spec_fields = "(expected one of `platformId`, `mnpVersionId`, `approval`, `region`, `api`)";
+    let spec_fields = "(expected one of `platformId`, `mnpVersionId`, `approval`, `region`, \
+                       `api`, `mnpId`, `version`, `release`)";
     let cases: Vec<(&str, String, Vec<String>)> = vec![
         (
             "yaml syntax error",

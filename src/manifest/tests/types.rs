@@ -78,6 +78,7 @@ fn desired_select_filters_by_labels() {
     let resources = parse_str(Path::new("m.yaml"), &text).expect("valid");
     let desired = Desired {
         resources: resources.into_iter().map(|r| (r.key.clone(), r)).collect(),
+        by_version: Vec::new(),
         digest: "d".into(),
         files: 1,
     };

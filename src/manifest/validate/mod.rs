@@ -2,21 +2,27 @@
 //!
 //! Every rule that fails records an error at the node that is wrong (see "Locations" in the
 //! `manifest` docs) and validation goes on, so that one load reports every mistake at once.
-//! Strings that reach reports (name, platform id, region, label keys and values) are held to the
-//! limits listed there: a length, and no character [`crate::text::is_unsafe`] refuses. What each
-//! document declares is kept in [`Checked`] for the rules across documents (`across`).
+//! Strings that reach reports (name, platform id, mini program id, version, region, label keys
+//! and values) are held to the limits listed there: a length, and no character
+//! [`crate::text::is_unsafe`] refuses. What each document declares is kept in [`Checked`] for
+//! the rules across documents (`across`).
+//!
+//! The `version` part holds the rules of how a document names its version (`mnpVersionId` or
+//! `version`); this file holds the rest.
+
+mod version;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::yaml::{
-    Loaded, Node, Pos, Scalar, char_at, flow_nesting_too_costly, load_documents, root_positions,
-    short, snippet,
+    Loaded, Node, Pos, Scalar, flow_nesting_too_costly, load_documents, root_positions, short,
+    snippet,
 };
 use super::{
     API_VERSION, Api, Approval, KIND, Key, Location, MAX_LABEL_KEY_CHARS, MAX_LABEL_VALUE_CHARS,
-    MAX_NAME_CHARS, MAX_PLATFORM_ID_CHARS, MAX_REGION_CHARS, METADATA_FIELDS, ManifestError,
-    Resource, SPEC_FIELDS, TOP_FIELDS,
+    MAX_MNP_ID_CHARS, MAX_NAME_CHARS, MAX_PLATFORM_ID_CHARS, MAX_REGION_CHARS, MAX_VERSION_CHARS,
+    METADATA_FIELDS, ManifestError, Release, Resource, SPEC_FIELDS, TOP_FIELDS,
 };
 
 /// Validates a file's bytes; non-UTF-8 is an error located at the first invalid byte.
@@ -103,11 +109,40 @@ pub(crate) struct Checked {
     /// Set only when the document has no errors.
     pub(crate) resource: Option<Resource>,
     pub(super) name: Option<(String, Pos)>,
+    /// `(platformId, mnpVersionId)` and the position of the platform id, for a document that
+    /// gives `mnpVersionId`.
     pub(super) key: Option<(Key, Pos)>,
+    /// `(platformId, mnpId, version)` and the position of the version, for a document that
+    /// gives `version`.
+    pub(super) by_version: Option<(VersionKey, Pos)>,
+    /// `(platformId, mnpId)` and the position of `online`, for a document with
+    /// `release: online`.
+    pub(super) release: Option<(String, String, Pos)>,
     /// `(platformId, region, position of the region)` when both are valid and the region is
     /// explicit.
     pub(super) region: Option<(String, String, Pos)>,
 }
+
+/// What a document's `spec` gives, each part set when it is valid.
+#[derive(Default)]
+struct SpecParts<'n> {
+    /// `platformId` and its position.
+    platform: Option<(&'n str, Pos)>,
+    mnp_id: Option<(&'n str, Pos)>,
+    version_id: Option<i64>,
+    /// `version` and its position.
+    version: Option<(&'n str, Pos)>,
+    approval: Option<Approval>,
+    /// `release` and the position of its value; `None` also when it is absent or null.
+    release: Option<(Release, Pos)>,
+    /// `None` when invalid; `Some(None)` when absent or null.
+    api: Option<Option<Api>>,
+    /// An explicit region and its position.
+    region: Option<(&'n str, Pos)>,
+}
+
+/// The identity of a document that gives `spec.version`: `(platformId, mnpId, version)`.
+pub(super) type VersionKey = (String, String, String);
 
 /// Where a mapping sits, for messages.
 #[derive(Clone, Copy)]
@@ -198,67 +233,168 @@ impl Checker<'_> {
             },
         }
 
-        let (mut platform, mut version, mut approval, mut region) = (None, None, None, None);
-        let mut api = Some(None);
+        let mut spec = SpecParts::default();
         match top.get("spec") {
             None => self.missing(start, "spec", Scope::Top),
             Some(f) => {
                 if let Some((entries, spec_pos)) = self.mapping(f, "spec") {
-                    let spec = self.fields(entries, SPEC_FIELDS, Scope::Spec);
-                    match spec.get("platformId") {
-                        None => self.missing(spec_pos, "platformId", Scope::Spec),
-                        Some(f) => {
-                            platform = self.identifier(
-                                f,
-                                Scope::Spec.field("platformId"),
-                                MAX_PLATFORM_ID_CHARS,
-                            );
-                        }
-                    }
-                    match spec.get("mnpVersionId") {
-                        None => self.missing(spec_pos, "mnpVersionId", Scope::Spec),
-                        Some(f) => version = self.version(f),
-                    }
-                    match spec.get("approval") {
-                        None => self.missing(spec_pos, "approval", Scope::Spec),
-                        Some(f) => approval = self.approval(f),
-                    }
-                    if let Some(f) = spec.get("api") {
-                        api = self.api(f);
-                    }
-                    if let Some(f) = spec.get("region") {
-                        // An explicit null means "no region", like omitting the field.
-                        if !matches!(f.value, Node::Scalar(Scalar::Null, _)) {
-                            region =
-                                self.identifier(f, Scope::Spec.field("region"), MAX_REGION_CHARS);
-                        }
-                    }
+                    spec = self.spec(entries, spec_pos);
                 }
             }
         }
 
-        if let (Some((platform, _)), Some((region, pos))) = (platform, region) {
+        let platform = spec.platform.map(|(p, _)| p);
+        if let (Some(platform), Some((region, pos))) = (platform, spec.region) {
             checked.region = Some((platform.to_string(), region.to_string(), pos));
         }
-        if let (Some((platform, pos)), Some(version)) = (platform, version) {
-            checked.key = Some((Key::new(platform, version), pos));
+        if let (Some((platform, pos)), Some(id)) = (spec.platform, spec.version_id) {
+            checked.key = Some((Key::new(platform, id), pos));
         }
-        // Every check that fails records an error, so "no new errors" means every part is set.
-        if self.errors.len() == errors_before
-            && let (Some((name, _)), Some((key, _)), Some(approval), Some(labels), Some(api)) =
-                (&checked.name, &checked.key, approval, labels, api)
+        if let (Some(platform), Some((mnp_id, _)), Some((version, pos))) =
+            (platform, spec.mnp_id, spec.version)
         {
+            let key = (
+                platform.to_string(),
+                mnp_id.to_string(),
+                version.to_string(),
+            );
+            checked.by_version = Some((key, pos));
+        }
+        if let (Some(platform), Some((mnp_id, _)), Some((Release::Online, pos))) =
+            (platform, spec.mnp_id, spec.release)
+        {
+            checked.release = Some((platform.to_string(), mnp_id.to_string(), pos));
+        }
+        // Every check that fails records an error, so "no new errors" means every required part
+        // is set, and exactly one of `mnpVersionId` and `version` is.
+        if self.errors.len() == errors_before
+            && let (Some((name, _)), Some(platform), Some(approval), Some(labels), Some(api)) =
+                (&checked.name, platform, spec.approval, labels, spec.api)
+        {
+            // A document declared by `version` has no id yet: 0 is the placeholder.
+            let id = spec.version_id.unwrap_or(0);
             checked.resource = Some(Resource {
                 name: name.clone(),
                 labels,
-                key: key.clone(),
+                key: Key::new(platform, id),
+                mnp_id: spec.mnp_id.map(|(m, _)| m.to_string()),
+                version: spec.version.map(|(v, _)| v.to_string()),
+                version_at: spec.version.map(|(_, pos)| Location::at(self.path, pos)),
                 approval,
-                region: region.map(|(r, _)| r.to_string()),
+                release: spec.release.map(|(r, _)| r),
+                region: spec.region.map(|(r, _)| r.to_string()),
                 api,
                 source: Location::at(self.path, start),
             });
         }
         checked
+    }
+
+    /// The fields of `spec` and the rules between them.
+    fn spec<'n>(&mut self, entries: &'n [(Node, Node)], spec_pos: Pos) -> SpecParts<'n> {
+        let mut parts = SpecParts::default();
+        let spec = self.fields(entries, SPEC_FIELDS, Scope::Spec);
+        match spec.get("platformId") {
+            None => self.missing(spec_pos, "platformId", Scope::Spec),
+            Some(f) => {
+                parts.platform =
+                    self.identifier(f, Scope::Spec.field("platformId"), MAX_PLATFORM_ID_CHARS);
+            }
+        }
+        // The same rule as `platformId`: both are ids the API hands out.
+        if let Some(f) = spec.get("mnpId") {
+            parts.mnp_id = self.identifier(f, Scope::Spec.field("mnpId"), MAX_MNP_ID_CHARS);
+        }
+        match (spec.get("mnpVersionId"), spec.get("version")) {
+            (None, None) => self.error(
+                spec_pos,
+                "missing field in spec: one of `mnpVersionId` or `version`",
+            ),
+            (by_id, by_version) => {
+                if let (Some(a), Some(b)) = (by_id, by_version) {
+                    self.both_versions(a, b);
+                }
+                if let Some(f) = by_id {
+                    parts.version_id = self.version_id(f);
+                }
+                if let Some(f) = by_version {
+                    parts.version = self.version_string(f);
+                    if !spec.contains_key("mnpId") {
+                        self.needs_mnp_id(
+                            f.key_pos,
+                            "spec.version",
+                            "a version string is looked up among the versions of one mini \
+                             program",
+                        );
+                    }
+                }
+            }
+        }
+        match spec.get("approval") {
+            None => self.missing(spec_pos, "approval", Scope::Spec),
+            Some(f) => parts.approval = self.approval(f),
+        }
+        if let Some(f) = spec.get("release") {
+            parts.release = self.release(f);
+            if parts.release.is_some() {
+                if !spec.contains_key("mnpId") {
+                    self.needs_mnp_id(
+                        f.key_pos,
+                        "spec.release",
+                        "the mini program whose online version it sets",
+                    );
+                }
+                if parts.approval == Some(Approval::Cancelled) {
+                    self.error(
+                        f.key_pos,
+                        "`spec.release: online` needs `spec.approval: submitted` (only an \
+                         approved version can be released), found `cancelled`",
+                    );
+                }
+            }
+        }
+        match spec.get("api") {
+            Some(f) => parts.api = self.api(f),
+            None => parts.api = Some(None),
+        }
+        if let Some(f) = spec.get("region") {
+            // An explicit null means "no region", like omitting the field.
+            if !matches!(f.value, Node::Scalar(Scalar::Null, _)) {
+                parts.region = self.identifier(f, Scope::Spec.field("region"), MAX_REGION_CHARS);
+            }
+        }
+        parts
+    }
+
+    /// `mnpVersionId` and `version` both given: an error at the later key, naming the earlier.
+    fn both_versions(&mut self, by_id: &Field<'_>, by_version: &Field<'_>) {
+        let ((first, first_pos), (second, second_pos)) = if by_id.key_pos <= by_version.key_pos {
+            (
+                ("mnpVersionId", by_id.key_pos),
+                ("version", by_version.key_pos),
+            )
+        } else {
+            (
+                ("version", by_version.key_pos),
+                ("mnpVersionId", by_id.key_pos),
+            )
+        };
+        let first_at = Location::at(self.path, first_pos);
+        self.error(
+            second_pos,
+            format!(
+                "field `{second}` in spec conflicts with `{first}` at {first_at}: give one of \
+                 `mnpVersionId` or `version`, not both"
+            ),
+        );
+    }
+
+    /// `spec.mnpId` is missing, and `field` (its key at `pos`) needs it, because of `why`.
+    fn needs_mnp_id(&mut self, pos: Pos, field: &str, why: &str) {
+        self.error(
+            pos,
+            format!("`{field}` needs `spec.mnpId` ({why}), which is missing"),
+        );
     }
 
     /// The known fields of a mapping, reporting unknown, duplicate and non-scalar keys.
@@ -411,101 +547,32 @@ impl Checker<'_> {
         }
     }
 
-    /// `spec.mnpVersionId`: an integer in `1..=i64::MAX`.
-    fn version(&mut self, f: &Field<'_>) -> Option<i64> {
-        const FIELD: &str = "spec.mnpVersionId";
-        match f.value {
-            Node::Scalar(Scalar::Int(v), pos) => {
-                if *v <= 0 {
-                    self.error(
-                        *pos,
-                        format!(
-                            "invalid value for `{FIELD}`: expected a positive integer, found `{v}`"
-                        ),
-                    );
-                    return None;
-                }
-                match i64::try_from(*v) {
-                    Ok(v) => Some(v),
-                    Err(_) => {
-                        self.too_big(*pos, &v.to_string());
-                        None
-                    }
-                }
-            }
-            Node::Scalar(Scalar::BigInt(v), pos) => {
-                self.too_big(*pos, &v.to_string());
-                None
-            }
-            Node::Scalar(Scalar::Str(s), pos) if s.trim().parse::<i128>().is_ok() => {
-                self.numeric_string(*pos, s);
-                None
-            }
-            other => {
-                self.error(
-                    other.pos_or(f.key_pos),
-                    format!(
-                        "invalid type for `{FIELD}`: expected a positive integer, found {}",
-                        other.describe()
-                    ),
-                );
-                None
-            }
-        }
-    }
-
-    /// `spec.mnpVersionId` is a string of digits: quoted, a block scalar, or a plain number that
-    /// YAML does not read as one (a leading zero: `012`). The hint depends on which.
-    fn numeric_string(&mut self, pos: Pos, s: &str) {
-        const FIELD: &str = "spec.mnpVersionId";
-        let value = s.trim().parse::<i128>().unwrap_or_default();
-        let digits = s.trim().trim_start_matches(['+', '-']);
-        let leading_zero = digits.len() > 1 && digits.starts_with('0');
-        let message = match char_at(self.text, pos) {
-            Some('"' | '\'') if leading_zero && value > 0 => format!(
-                "invalid type for `{FIELD}`: expected a positive integer, found string {} \
-                 (write `{value}`, without quotes or leading zeros)",
-                snippet(s)
-            ),
-            Some('"' | '\'') => format!(
-                "invalid type for `{FIELD}`: expected a positive integer, found string {} \
-                 (remove the quotes)",
-                snippet(s)
-            ),
-            Some('|' | '>') => format!(
-                "invalid type for `{FIELD}`: expected a positive integer, found string {} \
-                 (write the number on the line of its key, not as a block scalar)",
-                snippet(s)
-            ),
-            _ if value <= 0 => format!(
-                "invalid value for `{FIELD}`: expected a positive integer, found `{}`",
-                short(s)
-            ),
-            _ if leading_zero => format!(
-                "invalid value for `{FIELD}`: leading zeros are not allowed, found `{}` \
-                 (write `{value}`)",
-                short(s)
-            ),
-            _ => format!(
-                "invalid type for `{FIELD}`: expected a positive integer, found string {}",
-                snippet(s)
-            ),
-        };
-        self.error(pos, message);
-    }
-
-    fn too_big(&mut self, pos: Pos, digits: &str) {
-        self.error(
-            pos,
-            format!(
-                "invalid value for `spec.mnpVersionId`: `{digits}` does not fit in a signed \
-                 64-bit integer"
-            ),
-        );
-    }
-
     fn approval(&mut self, f: &Field<'_>) -> Option<Approval> {
         self.choice(f, "spec.approval", &["submitted", "cancelled"])
+    }
+
+    /// `spec.release`: `online`; null means no release, like omitting it. Returns the value's
+    /// position too (the rule across documents points at it).
+    fn release(&mut self, f: &Field<'_>) -> Option<(Release, Pos)> {
+        // Words people use for "online" that no edit distance finds, and words for the opposite
+        // (which `offline` is also too close to `online` to be taken for a typo of).
+        const ALIASES: &[&str] = &["released", "release", "live", "published", "publish"];
+        const OPPOSITES: &[&str] = &["offline", "none", "no", "never", "off"];
+        let pos = match f.value {
+            Node::Scalar(Scalar::Null, _) => return None,
+            other => other.pos_or(f.key_pos),
+        };
+        let release = self.choice_with(f, "spec.release", &["online"], |s| {
+            let s = s.to_lowercase();
+            if ALIASES.contains(&s.as_str()) {
+                Some(", did you mean `online`?".to_string())
+            } else if OPPOSITES.contains(&s.as_str()) {
+                Some(" (to leave the version unreleased, omit `spec.release`)".to_string())
+            } else {
+                None
+            }
+        })?;
+        Some((release, pos))
     }
 
     /// `spec.api`: `tcmpp` or `tcsas`; null means the client's default, like omitting it.
@@ -523,6 +590,18 @@ impl Checker<'_> {
         field: &str,
         options: &[&str],
     ) -> Option<T> {
+        self.choice_with(f, field, options, |_| None)
+    }
+
+    /// [`Checker::choice`], where `hint` gives the end of the message for a wrong value when it
+    /// knows better than "did you mean" the closest option.
+    fn choice_with<T: std::str::FromStr>(
+        &mut self,
+        f: &Field<'_>,
+        field: &str,
+        options: &[&str],
+        hint: impl Fn(&str) -> Option<String>,
+    ) -> Option<T> {
         let expected = options
             .iter()
             .map(|o| format!("`{o}`"))
@@ -532,8 +611,8 @@ impl Checker<'_> {
             Node::Scalar(Scalar::Str(s), pos) => match s.parse() {
                 Ok(value) => Some(value),
                 Err(_) => {
-                    let hint = closest(s, options)
-                        .map(|c| format!(", did you mean `{c}`?"))
+                    let hint = hint(s)
+                        .or_else(|| closest(s, options).map(|c| format!(", did you mean `{c}`?")))
                         .unwrap_or_default();
                     self.error(
                         *pos,
@@ -705,6 +784,10 @@ mod tests {
             ("platformid", Some("platformId")),
             ("mnpVersion", Some("mnpVersionId")),
             ("regoin", Some("region")),
+            ("mnpid", Some("mnpId")),
+            ("versoin", Some("version")),
+            ("relase", Some("release")),
+            ("versionId", Some("version")),
             ("colour", None),
             ("x", None),
         ];
