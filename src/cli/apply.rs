@@ -20,7 +20,7 @@ use mnpsync::report;
 
 use super::common::{
     ManifestArgs, PruneArgs, SelectArgs, client, commit_of, load_manifests, paths_or_default,
-    shutdown_on_signals,
+    report_unresolved, shutdown_on_signals,
 };
 use super::{ClientArgs, Global, OutputFormat};
 
@@ -209,7 +209,8 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
             println!("{}", report::apply_summary_line(&report));
         }
     }
-    Ok(if report.converged() {
+    let unresolved = report_unresolved(&applied.unresolved);
+    Ok(if report.converged() && !unresolved {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -23,6 +23,21 @@ pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// Loads and validates manifests; on failure prints every error to stderr and returns `None`.
+/// Prints the documents whose `version` did not resolve, located, and a closing line; `true`
+/// when there were any (the command then exits 1).
+pub fn report_unresolved(errors: &[manifest::ManifestError]) -> bool {
+    for e in errors {
+        eprintln!("{e}");
+    }
+    if !errors.is_empty() {
+        eprintln!(
+            "error: {} document(s) name a version that did not resolve; nothing was sent for them, the rest was planned",
+            errors.len()
+        );
+    }
+    !errors.is_empty()
+}
+
 pub fn load_manifests(paths: &[PathBuf], flags: &ManifestArgs) -> Option<Desired> {
     match manifest::load_with_warnings(paths, &flags.options()) {
         Ok(loaded) => {
@@ -134,6 +149,7 @@ impl SelectArgs {
     pub fn plan_options(&self) -> PlanOptions {
         PlanOptions {
             resubmit_rejected: self.resubmit_rejected,
+            ..PlanOptions::default()
         }
     }
 }

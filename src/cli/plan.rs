@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::common::{
     ManifestArgs, SelectArgs, client, client_config, commit_of, load_manifests, paths_or_default,
+    report_unresolved,
 };
 use super::{ClientArgs, Global, PlanFormat};
 
@@ -119,6 +120,10 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
             planned.observation.clone(),
             planned.prune.clone(),
         );
+        let saved = SavedPlan {
+            programs: mnpsync::observe::by_name(&planned.programs),
+            ..saved
+        };
         let bytes = serde_json::to_vec_pretty(&saved)?;
         std::fs::write(out, bytes)
             .with_context(|| format!("writing the plan to {}", out.display()))?;
@@ -133,20 +138,34 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
             "{}",
             report::plan_text_with(&plan, args.client.rate_limit, args.all, &unmanaged)
         ),
-        PlanFormat::Json if unmanaged.is_empty() => {
-            println!("{}", serde_json::to_string_pretty(&plan)?)
-        }
         PlanFormat::Json => {
             let mut value = serde_json::to_value(&plan)?;
             if let Some(object) = value.as_object_mut() {
-                object.insert("unmanaged".to_string(), serde_json::to_value(&unmanaged)?);
+                if !unmanaged.is_empty() {
+                    object.insert("unmanaged".to_string(), serde_json::to_value(&unmanaged)?);
+                }
+                if !planned.unresolved.is_empty() {
+                    let errors: Vec<serde_json::Value> = planned
+                        .unresolved
+                        .iter()
+                        .map(|e| {
+                            serde_json::json!({
+                                "location": e.location.to_string(),
+                                "message": e.message,
+                            })
+                        })
+                        .collect();
+                    object.insert("unresolved".to_string(), errors.into());
+                }
             }
             println!("{}", serde_json::to_string_pretty(&value)?);
         }
         PlanFormat::Markdown => print!("{}", report::plan_markdown(&plan)),
     }
     let detailed = args.detailed_exitcode || args.fail_on_attention;
-    Ok(if args.fail_on_attention && plan.summary.attention > 0 {
+    Ok(if report_unresolved(&planned.unresolved) {
+        ExitCode::FAILURE
+    } else if args.fail_on_attention && plan.summary.attention > 0 {
         ExitCode::from(super::EXIT_ATTENTION)
     } else if detailed && plan.has_changes() {
         ExitCode::from(super::EXIT_CHANGES)

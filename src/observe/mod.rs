@@ -26,7 +26,7 @@ mod program;
 
 use crate::tcmpp::model::ApplyAction;
 use crate::tcmpp::model::ApprovalRecord;
-pub use program::{MnpKey, Online, Program, StageSeen};
+pub use program::{MnpKey, Online, Program, StageSeen, by_name, from_names};
 
 /// At most this many approval numbers are kept per version (newest first).
 pub const APPROVALS_KEPT: usize = 20;

@@ -38,6 +38,25 @@ impl MnpKey {
     }
 }
 
+/// Mini programs by `PLATFORM/MNPID`, as JSON files keep them (state, saved plans).
+pub fn by_name(programs: &BTreeMap<MnpKey, Program>) -> BTreeMap<String, Program> {
+    programs
+        .iter()
+        .map(|(k, p)| (k.to_string(), p.clone()))
+        .collect()
+}
+
+/// The inverse of [`by_name`]; names without a `/` are skipped.
+pub fn from_names(programs: &BTreeMap<String, Program>) -> BTreeMap<MnpKey, Program> {
+    programs
+        .iter()
+        .filter_map(|(k, p)| {
+            let (platform, mnp) = k.split_once('/')?;
+            Some((MnpKey::new(platform, mnp), p.clone()))
+        })
+        .collect()
+}
+
 impl std::fmt::Display for MnpKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.platform_id, self.mnp_id)

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
-use crate::manifest::{Approval, Desired, Key};
+use crate::manifest::{Approval, Desired, Key, Release};
+use crate::observe::{MnpKey, Program};
 use crate::tcmpp::Api;
 
 /// The plan JSON's `format_version`.
@@ -43,6 +44,9 @@ pub struct PruneCandidate {
 pub struct PlanOptions {
     /// Turn `submitted` × `rejected` into a submit.
     pub resubmit_rejected: bool,
+    /// Plan rollbacks as allowed (`--allow-rollback`); without it they are flagged
+    /// `needs_allow_rollback` (and the executor holds them unless it allows rollbacks).
+    pub allow_rollback: bool,
 }
 
 /// One version in a plan, with the decision taken for it.
@@ -213,6 +217,28 @@ pub fn plan(
     refreshed: bool,
     commit: Option<String>,
 ) -> Plan {
+    plan_with(
+        desired,
+        observed,
+        &BTreeMap::new(),
+        prune,
+        options,
+        refreshed,
+        commit,
+    )
+}
+
+/// [`plan`] with what is known of the mini programs (`programs`): the release rows of the
+/// table ([`decide_release`]) for versions declared `release: online`.
+pub fn plan_with(
+    desired: &Desired,
+    observed: &BTreeMap<Key, Observation>,
+    programs: &BTreeMap<MnpKey, Program>,
+    prune: &[PruneCandidate],
+    options: &PlanOptions,
+    refreshed: bool,
+    commit: Option<String>,
+) -> Plan {
     let observed_of = |key: &Key| observed.get(key).map_or(Observed::Unknown, |o| o.status);
     // The attention text with what the listing adds: the unknown code, the reviewer's words.
     let attention_of = |key: &Key, base: Option<&str>| -> Option<String> {
@@ -235,6 +261,7 @@ pub fn plan(
             _ => base.to_string(),
         })
     };
+    let observed_mnp = |key: &Key| observed.get(key).and_then(|o| o.mnp_id.clone());
     let approvals_of = |key: &Key| {
         observed
             .get(key)
@@ -247,6 +274,31 @@ pub fn plan(
         .map(|r| {
             let observed = observed_of(&r.key);
             let (action, reason, attention) = decide(r.approval, observed, options);
+            let attention = attention_of(&r.key, attention);
+            let listed_mnp = observed_mnp(&r.key);
+            let mnp_id = r.mnp_id.clone().or(listed_mnp);
+            let program = mnp_id
+                .as_ref()
+                .and_then(|m| programs.get(&MnpKey::new(&r.key.platform_id, m)));
+            let version = r.version.clone().or_else(|| {
+                program
+                    .and_then(|p| p.version_of(r.key.mnp_version_id))
+                    .map(str::to_string)
+            });
+            let release = match (r.release, r.mnp_id.is_some()) {
+                (Some(Release::Online), true) => Some(decide_release(
+                    r.key.mnp_version_id,
+                    observed,
+                    (action, reason.to_string(), attention.clone()),
+                    program,
+                    options.allow_rollback,
+                )),
+                _ => None,
+            };
+            let (action, reason, attention, needs_allow_rollback) = match release {
+                Some(d) => (d.action, d.reason, d.attention, d.needs_allow_rollback),
+                None => (action, reason.to_string(), attention, false),
+            };
             PlannedResource {
                 key: r.key.clone(),
                 name: r.name.clone(),
@@ -258,13 +310,13 @@ pub fn plan(
                 desired: r.approval,
                 observed,
                 approvals: approvals_of(&r.key),
-                mnp_id: None,
-                version: None,
+                mnp_id,
+                version,
                 action,
-                reason: reason.to_string(),
-                attention: attention_of(&r.key, attention),
+                reason,
+                attention,
                 pruned: false,
-                needs_allow_rollback: false,
+                needs_allow_rollback,
                 deferred_until: None,
             }
         })
@@ -286,7 +338,7 @@ pub fn plan(
             desired: Approval::Cancelled,
             observed,
             approvals: approvals_of(&candidate.key),
-            mnp_id: None,
+            mnp_id: observed_mnp(&candidate.key),
             version: None,
             action,
             reason: format!("pruned: no manifest declares it any more; {reason}"),
@@ -443,6 +495,7 @@ mod tests {
         }
         let resubmit = PlanOptions {
             resubmit_rejected: true,
+            ..PlanOptions::default()
         };
         assert_eq!(decide(S, O::Rejected, &resubmit).0, submit);
         assert_eq!(decide(S, O::Rejected, &resubmit).2, None);
@@ -759,7 +812,7 @@ mod tests {
             let d = build(&versions);
             let mut observed: BTreeMap<Key, Observed> =
                 (1..40).map(|v| (Key::new("P", v), obs[v as usize])).collect();
-            let options = PlanOptions { resubmit_rejected: resubmit };
+            let options = PlanOptions { resubmit_rejected: resubmit, ..PlanOptions::default() };
             let first = plan(&d, &lift(&observed), &[], &options, true, None);
             for r in first.actions() {
                 observed.insert(r.key.clone(), observed_after(r.action.unwrap()));
@@ -776,7 +829,7 @@ mod tests {
             let prune: Vec<PruneCandidate> = (1..40)
                 .map(|v| PruneCandidate { key: Key::new("P", v), name: String::new(), region: None, owned_approval: None, claim_baseline: None, api: None })
                 .collect();
-            let p = plan(&d, &lift(&observed), &prune, &PlanOptions { resubmit_rejected: resubmit }, true, None);
+            let p = plan(&d, &lift(&observed), &prune, &PlanOptions { resubmit_rejected: resubmit, ..PlanOptions::default() }, true, None);
             for r in p.actions() {
                 if r.action == Some(Action::Cancel) {
                     let declared = d.resources.get(&r.key).map(|x| x.approval);

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Observation, Observed, Plan, PlanOptions, PruneCandidate, plan};
+use super::{Observation, Observed, Plan, PlanOptions, PruneCandidate, plan_with};
 use crate::manifest::{Desired, Key, Selector};
+use crate::observe::{MnpKey, Program, from_names};
 
 /// The saved-plan file's `format_version`.
 pub const SAVED_FORMAT_VERSION: u32 = 2;
@@ -47,6 +48,10 @@ pub struct SavedPlan {
     pub observation: BTreeMap<Key, Observation>,
     /// The versions the records said mnpsync submitted and no manifest declares (`--prune`).
     pub prune_candidates: Vec<PruneCandidate>,
+    /// What planning knew of the mini programs the manifests name, by `PLATFORM/MNPID`: the
+    /// resolution of version strings and the online versions the release rows read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub programs: BTreeMap<String, Program>,
     pub plan: Plan,
 }
 
@@ -81,6 +86,7 @@ impl SavedPlan {
             options,
             observation,
             prune_candidates,
+            programs: BTreeMap::new(),
             plan,
         }
     }
@@ -148,10 +154,22 @@ impl SavedPlan {
         };
         let options = PlanOptions {
             resubmit_rejected: self.options.resubmit_rejected,
+            allow_rollback: false,
         };
-        let again = plan(
-            &all.select(&selector),
+        let programs = from_names(&self.programs);
+        // Version strings resolve as they did when the plan was made; a document that did not
+        // resolve then is not in the plan.
+        let (desired, _) = all.select(&selector).resolve(|r| {
+            let mnp = r.mnp_id.as_deref().unwrap_or_default();
+            programs
+                .get(&MnpKey::new(&r.key.platform_id, mnp))
+                .ok_or_else(String::new)
+                .and_then(|p| p.resolve(r.version.as_deref().unwrap_or_default()))
+        });
+        let again = plan_with(
+            &desired,
             &self.observation,
+            &programs,
             prune,
             &options,
             self.plan.refreshed,
@@ -255,7 +273,7 @@ mod tests {
     }
 
     fn saved(all: &Desired, observation: BTreeMap<Key, Observation>) -> SavedPlan {
-        let p = plan(all, &observation, &[], &PlanOptions::default(), true, None);
+        let p = crate::plan::plan(all, &observation, &[], &PlanOptions::default(), true, None);
         SavedPlan::new(
             p,
             all.digest.clone(),

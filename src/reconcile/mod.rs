@@ -29,9 +29,11 @@ use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
 use crate::apply::{ActionResult, ApplyOptions, ApplyReport, RunInfo, apply};
-use crate::manifest::{Desired, Key, Selector};
-use crate::observe::{MnpKey, Observation, Observed, Program, owns_latest};
-use crate::plan::{DEFAULT_PRUNE_LIMIT, Plan, PlanOptions, PruneCandidate, plan, prune_refusal};
+use crate::manifest::{Desired, Key, ManifestError, Selector};
+use crate::observe::{MnpKey, Observation, Observed, Online, Program, owns_latest};
+use crate::plan::{
+    DEFAULT_PRUNE_LIMIT, Plan, PlanOptions, PruneCandidate, plan_with, prune_refusal,
+};
 use crate::record::{RecordError, Records, State};
 use crate::tcmpp::{ApiError, Class, Client};
 
@@ -201,13 +203,21 @@ pub enum ReconcileError {
     },
 }
 
-/// `platform A: error` for one failed listing, `2 platforms: A: error; B: error` for several.
+/// `platform A: error` for one failed listing, `2 platforms: A: error; B: error` for several
+/// (`mini program A/M` for a mini program's listing).
 pub fn describe_failures(failures: &[(String, Box<ApiError>)]) -> String {
+    let programs = failures.iter().all(|(name, _)| name.contains('/'));
     match failures {
+        [(name, error)] if programs => format!("mini program {name}: {error}"),
         [(platform, error)] => format!("platform {platform}: {error}"),
         _ => format!(
-            "{} platforms: {}",
+            "{} {}: {}",
             failures.len(),
+            if programs {
+                "mini programs"
+            } else {
+                "platforms"
+            },
             failures
                 .iter()
                 .map(|(platform, error)| format!("{platform}: {error}"))
@@ -229,6 +239,9 @@ pub struct Planned {
     pub prune: Vec<PruneCandidate>,
     /// What the plan knew of the mini programs the manifests name.
     pub programs: BTreeMap<MnpKey, Program>,
+    /// Documents whose `version` did not resolve (not uploaded yet, ambiguous, or colliding
+    /// with another document), located: nothing is planned for them; the rest is.
+    pub unresolved: Vec<ManifestError>,
 }
 
 /// Hooks a caller gets while a reconcile runs: rendering, progress, metrics.
@@ -259,6 +272,8 @@ pub struct Applied {
     pub plan: Plan,
     pub warnings: Vec<String>,
     pub report: ApplyReport,
+    /// Documents whose `version` did not resolve: nothing was sent for them (exit 1).
+    pub unresolved: Vec<ManifestError>,
 }
 
 /// The versions `--prune` may cancel: submitted by mnpsync per the records (its own approval,
@@ -403,24 +418,22 @@ pub async fn make_plan(
     request: &Request,
     shutdown: &CancellationToken,
 ) -> Result<Planned, PlanError> {
-    let desired = all.select(&request.selector);
+    let selected = all.select(&request.selector);
     let prune = if request.prune {
         prune_candidates(all, state, &request.selector, &request.roots)
     } else {
         Vec::new()
     };
-    if request.prune_limit.is_some() && desired.resources.is_empty() && !prune.is_empty() {
+    if request.prune_limit.is_some()
+        && selected.resources.is_empty()
+        && selected.by_version.is_empty()
+        && !prune.is_empty()
+    {
         return Err(PlanError::Refused(format!(
             "refusing to prune {} version(s): the manifests declare no version at all; check that no manifest was deleted by mistake, then pass --force",
             prune.len()
         )));
     }
-    let mut keys: BTreeMap<Key, Option<String>> = desired
-        .resources
-        .values()
-        .map(|r| (r.key.clone(), r.region.clone()))
-        .collect();
-    keys.extend(prune.iter().map(|c| (c.key.clone(), c.region.clone())));
     // A version no manifest declares any more is listed (and cancelled) through the API the
     // records say it was declared for.
     let extended = client.map(|c| {
@@ -431,8 +444,44 @@ pub async fn make_plan(
         )
     });
     let client = extended.as_ref();
-    let mut observed = state.observed();
     let mut warnings = Vec::new();
+    // Mini programs first: their listings give version-string documents their identity.
+    let mut programs = state.programs();
+    let refreshing = request.refresh != Refresh::Off && client.is_some();
+    let mut programs_listed = false;
+    if let Some(client) = client.filter(|_| refreshing) {
+        let wanted = programs_to_list(&selected, &programs, request);
+        if !wanted.is_empty() {
+            let fresh = tokio::select! {
+                fresh = programs::list_programs(client, &wanted) => fresh,
+                () = shutdown.cancelled() => return Err(PlanError::Interrupted),
+            };
+            match fresh {
+                Ok(fresh) => {
+                    programs.extend(fresh);
+                    programs_listed = true;
+                }
+                Err(failures) => listing_failed(failures, client, request, &mut warnings)?,
+            }
+        }
+    }
+    let (desired, unresolved) = selected.resolve(|r| {
+        let mnp = r.mnp_id.as_deref().unwrap_or_default();
+        match programs.get(&MnpKey::new(&r.key.platform_id, mnp)) {
+            Some(program) => program.resolve(r.version.as_deref().unwrap_or_default()),
+            None => Err(
+                "the mini program has not been listed (no refresh, and the records have not seen it); plan with a refresh"
+                    .to_string(),
+            ),
+        }
+    });
+    let mut keys: BTreeMap<Key, Option<String>> = desired
+        .resources
+        .values()
+        .map(|r| (r.key.clone(), r.region.clone()))
+        .collect();
+    keys.extend(prune.iter().map(|c| (c.key.clone(), c.region.clone())));
+    let mut observed = state.observed();
     let to_refresh = match (request.refresh, client) {
         (Refresh::Off, _) | (_, None) => None,
         (Refresh::All, Some(client)) => Some((client, keys)),
@@ -461,29 +510,22 @@ pub async fn make_plan(
                 observed.extend(fresh);
                 listed = seen;
             }
-            Err(mut failures) => {
-                if let Some(at) = failures.iter().position(|(_, e)| e.class == Class::Auth) {
-                    let (platform, e) = failures.swap_remove(at);
-                    return Err(PlanError::Auth {
-                        platform,
-                        error: Box::new(e.error),
-                        credentials: Box::new(client.credentials().source.clone()),
-                    });
-                }
-                let failures: Vec<(String, Box<ApiError>)> = failures
-                    .into_iter()
-                    .map(|(platform, e)| (platform, Box::new(e.error)))
-                    .collect();
-                match request.on_refresh_failure {
-                    OnRefreshFailure::Fail => return Err(PlanError::Refresh { failures }),
-                    OnRefreshFailure::FallBack => {
-                        refreshed = false;
-                        warnings.push(format!(
-                            "refresh failed for {}; planning from the state file instead",
-                            describe_failures(&failures)
-                        ));
-                    }
-                }
+            Err(failures) => {
+                listing_failed(failures, client, request, &mut warnings)?;
+                refreshed = false;
+            }
+        }
+    }
+    // The released history, only where a rollback is in question.
+    if let Some(client) = client.filter(|_| programs_listed) {
+        let wanted = histories_to_read(&desired, &observed, &programs);
+        if !wanted.is_empty() {
+            let read = tokio::select! {
+                read = programs::read_histories(client, &wanted, &mut programs) => read,
+                () = shutdown.cancelled() => return Err(PlanError::Interrupted),
+            };
+            if let Err(failures) = read {
+                listing_failed(failures, client, request, &mut warnings)?;
             }
         }
     }
@@ -499,9 +541,10 @@ pub async fn make_plan(
             )
         })
     });
-    let mut plan = plan(
+    let mut plan = plan_with(
         &desired,
         &observed,
+        &programs,
         &prune,
         &request.options,
         refreshed,
@@ -509,7 +552,9 @@ pub async fn make_plan(
     );
     listed.extend(observed.iter().map(|(k, o)| (k.clone(), o.clone())));
     conflicts::annotate(&mut plan, &listed);
-    let programs = state.programs();
+    // What the plan knew of the mini programs it names (the records and a saved plan keep it).
+    let named: BTreeSet<MnpKey> = named_programs(&desired).into_keys().collect();
+    programs.retain(|k, _| named.contains(k));
     let observation = plan
         .resources
         .iter()
@@ -521,7 +566,123 @@ pub async fn make_plan(
         observation,
         prune,
         programs,
+        unresolved,
     })
+}
+
+/// Handles failed listings: an auth failure stops planning; otherwise the request decides
+/// between failing and falling back to the records (with a warning naming every failure).
+fn listing_failed(
+    mut failures: Vec<(String, crate::tcmpp::CallError)>,
+    client: &Client,
+    request: &Request,
+    warnings: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    if let Some(at) = failures.iter().position(|(_, e)| e.class == Class::Auth) {
+        let (platform, e) = failures.swap_remove(at);
+        return Err(PlanError::Auth {
+            platform,
+            error: Box::new(e.error),
+            credentials: Box::new(client.credentials().source.clone()),
+        });
+    }
+    let failures: Vec<(String, Box<ApiError>)> = failures
+        .into_iter()
+        .map(|(platform, e)| (platform, Box::new(e.error)))
+        .collect();
+    match request.on_refresh_failure {
+        OnRefreshFailure::Fail => Err(PlanError::Refresh { failures }),
+        OnRefreshFailure::FallBack => {
+            warnings.push(format!(
+                "refresh failed for {}; planning from the state file instead",
+                describe_failures(&failures)
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// Every mini program the documents name (`spec.mnpId`), with a region to list it in.
+fn named_programs(desired: &Desired) -> BTreeMap<MnpKey, Option<String>> {
+    let mut named: BTreeMap<MnpKey, Option<String>> = BTreeMap::new();
+    for r in desired.resources.values().chain(&desired.by_version) {
+        if let Some(mnp) = &r.mnp_id {
+            let region = named
+                .entry(MnpKey::new(&r.key.platform_id, mnp))
+                .or_insert(None);
+            if region.is_none() {
+                region.clone_from(&r.region);
+            }
+        }
+    }
+    named
+}
+
+/// The mini programs a refresh lists: all named ones under [`Refresh::All`]; under
+/// [`Refresh::Live`] those with a version string the records cannot resolve, a version
+/// declared `release: online` that the records do not show online, or a platform a manifest
+/// change touched.
+fn programs_to_list(
+    selected: &Desired,
+    known: &BTreeMap<MnpKey, Program>,
+    request: &Request,
+) -> BTreeMap<MnpKey, Option<String>> {
+    let named = named_programs(selected);
+    if request.refresh != Refresh::Live {
+        return named;
+    }
+    let live: BTreeSet<MnpKey> = selected
+        .resources
+        .values()
+        .chain(&selected.by_version)
+        .filter_map(|r| {
+            let key = MnpKey::new(&r.key.platform_id, r.mnp_id.as_deref()?);
+            let program = known.get(&key);
+            let unresolved = r.version.as_deref().is_some_and(|v| {
+                r.key.mnp_version_id == 0 && program.is_none_or(|p| p.resolve(v).is_err())
+            });
+            let releasing = r.release.is_some()
+                && !program.is_some_and(|p| {
+                    let id = match (r.key.mnp_version_id, r.version.as_deref()) {
+                        (0, Some(v)) => p.resolve(v).ok(),
+                        (id, _) => Some(id),
+                    };
+                    id.is_some_and(|id| p.online() == Ok(Online::Version(id)))
+                });
+            let touched = request.touched.contains(&r.key.platform_id);
+            (unresolved || releasing || touched).then_some(key)
+        })
+        .collect();
+    named
+        .into_iter()
+        .filter(|(k, _)| live.contains(k))
+        .collect()
+}
+
+/// The mini programs whose released history a plan needs: a version declared
+/// `release: online`, approved, older than the online one, and no history known.
+fn histories_to_read(
+    desired: &Desired,
+    observed: &BTreeMap<Key, Observation>,
+    programs: &BTreeMap<MnpKey, Program>,
+) -> BTreeMap<MnpKey, Option<String>> {
+    desired
+        .resources
+        .values()
+        .filter(|r| r.release.is_some())
+        .filter(|r| {
+            observed
+                .get(&r.key)
+                .is_some_and(|o| o.status == Observed::Approved)
+        })
+        .filter_map(|r| {
+            let key = MnpKey::new(&r.key.platform_id, r.mnp_id.as_deref()?);
+            let program = programs.get(&key)?;
+            program
+                .needs_history(r.key.mnp_version_id)
+                .then(|| (key, r.region.clone()))
+        })
+        .collect()
 }
 
 /// The prune guard (DESIGN.md §10), when the request has a limit.
@@ -572,7 +733,12 @@ async fn execute(
         exec.records.flush().await?;
     }
     exec.progress.planned(&planned);
-    let Planned { plan, warnings, .. } = planned;
+    let Planned {
+        plan,
+        warnings,
+        unresolved,
+        ..
+    } = planned;
     let on_result = |r: &ActionResult| exec.progress.result(r);
     let report = apply(
         exec.client,
@@ -588,6 +754,7 @@ async fn execute(
         plan,
         warnings,
         report,
+        unresolved,
     })
 }
 

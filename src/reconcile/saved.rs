@@ -59,6 +59,7 @@ pub async fn apply_saved(
         &mut bare.plan,
         &crate::plan::PlanOptions {
             resubmit_rejected: saved.options.resubmit_rejected,
+            allow_rollback: false,
         },
     );
     if let Some(why) = bare.tampering(all, &owned, default_region) {
@@ -91,9 +92,10 @@ pub async fn apply_saved(
     let planned = Planned {
         plan: saved.plan,
         warnings: Vec::new(),
-        observation: saved.observation,
+        observation: saved.observation.clone(),
         prune: saved.prune_candidates,
-        programs: std::collections::BTreeMap::new(),
+        programs: crate::observe::from_names(&saved.programs),
+        unresolved: Vec::new(),
     };
     let applied = execute(exec, planned, all, roots).await?;
     // Applied only when every action converged: a plan with a blocked, failed or withdrawn

@@ -193,13 +193,7 @@ impl State {
 
     /// The mini programs the records know, for planning without refresh.
     pub fn programs(&self) -> BTreeMap<MnpKey, Program> {
-        self.programs
-            .iter()
-            .filter_map(|(k, p)| {
-                let (platform, mnp) = k.split_once('/')?;
-                Some((MnpKey::new(platform, mnp), p.clone()))
-            })
-            .collect()
+        crate::observe::from_names(&self.programs)
     }
 
     /// Takes in what a refresh saw of mini programs. A listing replaces the versions; a
