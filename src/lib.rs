@@ -24,6 +24,8 @@
 //! - [`report`]: text, JSON and markdown rendering.
 //! - [`tcmpp`]: the API client — signing, typed calls, the error-class table, retries.
 //! - [`git`]: every git call (commit, pull, URL redaction).
+//! - [`window`]: release windows (`Mon-Thu 10:00-16:00 Asia/Shanghai`): parsing, whether releases
+//!   may run at a given instant, and when they next may.
 //! - `sim` (feature `sim`): a faithful local simulator of the TCMPP endpoint.
 //! - `watch` (feature `watch`): the long-running loop: triggers, file events, health, metrics.
 //!
@@ -80,3 +82,4 @@ pub mod tcmpp;
 pub mod text;
 #[cfg(feature = "watch")]
 pub mod watch;
+pub mod window;
