@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use mnpsync::apply::{ActionResult, ApplyOptions};
-use mnpsync::plan::SavedPlan;
+use mnpsync::plan::{PlanOptions, SavedPlan};
 use mnpsync::reconcile::{
     Applied, Executor, OnRefreshFailure, PlanError, Planned, Progress, ReconcileError, Refresh,
     Request, SavedApplied, apply_saved, reconcile, roots_of, selector_matches_nothing,
@@ -19,8 +19,8 @@ use mnpsync::record::{Lock, Records};
 use mnpsync::report;
 
 use super::common::{
-    ManifestArgs, PruneArgs, SelectArgs, client, commit_of, load_manifests, paths_or_default,
-    report_unresolved, shutdown_on_signals,
+    ManifestArgs, PruneArgs, SelectArgs, WindowArgs, client, commit_of, load_manifests, now,
+    paths_or_default, report_unresolved, shutdown_on_signals,
 };
 use super::{ClientArgs, Global, OutputFormat};
 
@@ -42,6 +42,11 @@ pub struct ApplyArgs {
     pub prune: PruneArgs,
     #[command(flatten)]
     pub select: SelectArgs,
+    /// Execute planned rollbacks to an older, released version; without it they are not run.
+    #[arg(long)]
+    pub allow_rollback: bool,
+    #[command(flatten)]
+    pub window: WindowArgs,
     #[command(flatten)]
     pub client: ClientArgs,
     #[command(flatten)]
@@ -109,7 +114,8 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
     let shutdown = shutdown_on_signals();
     let options = ApplyOptions {
         concurrency: args.client.concurrency as usize,
-        ..ApplyOptions::default()
+        allow_rollback: args.allow_rollback,
+        release_gate: args.window.gate(),
     };
     let exec = Executor {
         client: &client,
@@ -173,7 +179,12 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
                 prune: args.prune.prune,
                 prune_limit,
                 selector,
-                options: args.select.plan_options(),
+                options: PlanOptions {
+                    allow_rollback: args.allow_rollback,
+                    ..args.select.plan_options()
+                },
+                release_windows: args.window.windows(),
+                clock: now,
                 commit: commit_of(&paths).await,
                 roots,
                 ..Request::default()

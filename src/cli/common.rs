@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
+use mnpsync::apply::ReleaseGate;
 use mnpsync::manifest::{self, Desired, Selector};
 use mnpsync::plan::{DEFAULT_PRUNE_LIMIT, PlanOptions};
 use mnpsync::tcmpp::client::Observer;
 use mnpsync::tcmpp::{Api, Client, ClientConfig, Credentials, Endpoint, UnknownApi, credentials};
+use mnpsync::window::{ReleaseWindow, ReleaseWindows};
 
 use super::{ClientArgs, Global};
 
@@ -23,6 +25,42 @@ pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// Loads and validates manifests; on failure prints every error to stderr and returns `None`.
+/// When releases and rollbacks may run, shared by `plan`, `apply` and `watch`.
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// Releases and rollbacks only within, e.g. 'Mon-Thu 10:00-16:00 Asia/Shanghai' (repeatable).
+    #[arg(long, value_name = "WINDOW")]
+    pub release_window: Vec<ReleaseWindow>,
+}
+
+impl WindowArgs {
+    pub fn windows(&self) -> ReleaseWindows {
+        ReleaseWindows(self.release_window.clone())
+    }
+
+    /// The executor's gate: the windows, read with [`now`] right before a release would run.
+    pub fn gate(&self) -> ReleaseGate {
+        let windows = self.windows();
+        if windows.is_empty() {
+            return ReleaseGate::default();
+        }
+        ReleaseGate::new(move || {
+            windows
+                .deferral(now())
+                .map(|d| (d.until.to_string(), d.text))
+        })
+    }
+}
+
+/// The clock release windows are read with: `MNPSYNC_NOW` (an RFC 3339 instant, for tests and
+/// for trying windows out) when set and valid, else the system clock.
+pub fn now() -> jiff::Timestamp {
+    std::env::var("MNPSYNC_NOW")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(jiff::Timestamp::now)
+}
+
 /// Prints the documents whose `version` did not resolve, located, and a closing line; `true`
 /// when there were any (the command then exits 1).
 pub fn report_unresolved(errors: &[manifest::ManifestError]) -> bool {

@@ -16,8 +16,8 @@ use mnpsync::report;
 use tokio_util::sync::CancellationToken;
 
 use super::common::{
-    ManifestArgs, SelectArgs, client, client_config, commit_of, load_manifests, paths_or_default,
-    report_unresolved,
+    ManifestArgs, SelectArgs, WindowArgs, client, client_config, commit_of, load_manifests, now,
+    paths_or_default, report_unresolved,
 };
 use super::{ClientArgs, Global, PlanFormat};
 
@@ -45,6 +45,8 @@ pub struct PlanArgs {
     pub prune: bool,
     #[command(flatten)]
     pub select: SelectArgs,
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// List unchanged versions too (text format).
     #[arg(long)]
     pub all: bool,
@@ -90,6 +92,8 @@ pub async fn exec(global: &Global, args: PlanArgs) -> anyhow::Result<ExitCode> {
         prune_limit: None,
         selector: args.select.selector(),
         options: args.select.plan_options(),
+        release_windows: args.window.windows(),
+        clock: now,
         commit: commit_of(&paths).await,
         roots: roots_of(&paths).await,
         ..Request::default()

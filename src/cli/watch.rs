@@ -9,11 +9,13 @@ use std::time::Duration;
 use clap::Args;
 
 use mnpsync::apply::ApplyOptions;
+use mnpsync::plan::PlanOptions;
 use mnpsync::reconcile::selector_matches_nothing;
 use mnpsync::watch::{self, Metrics, WatchOptions};
 
 use super::common::{
-    ManifestArgs, PruneArgs, SelectArgs, observed_client, paths_or_default, shutdown_on_signals,
+    ManifestArgs, PruneArgs, SelectArgs, WindowArgs, now, observed_client, paths_or_default,
+    shutdown_on_signals,
 };
 use super::{ClientArgs, Global, parse_duration};
 
@@ -38,6 +40,11 @@ pub struct WatchArgs {
     pub prune: PruneArgs,
     #[command(flatten)]
     pub select: SelectArgs,
+    /// Allow rollbacks, for every manifest change while watch runs (without it they are held).
+    #[arg(long)]
+    pub allow_rollback: bool,
+    #[command(flatten)]
+    pub window: WindowArgs,
     /// Serve GET /healthz and GET /metrics here, e.g. 127.0.0.1:8080 or :8080 (port 0: any free port).
     #[arg(long, value_parser = parse_health_addr)]
     pub health_addr: Option<SocketAddr>,
@@ -83,12 +90,18 @@ pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> 
         prune: args.prune.prune,
         prune_limit: (!args.prune.force).then_some(args.prune.prune_limit),
         selector: args.select.selector(),
-        plan: args.select.plan_options(),
+        plan: PlanOptions {
+            allow_rollback: args.allow_rollback,
+            ..args.select.plan_options()
+        },
         health_addr: args.health_addr,
         apply: ApplyOptions {
             concurrency: args.client.concurrency as usize,
-            ..ApplyOptions::default()
+            allow_rollback: args.allow_rollback,
+            release_gate: args.window.gate(),
         },
+        release_windows: args.window.windows(),
+        clock: now,
         records: args.client.records_config(),
         full_resync: args.full_resync,
         load: args.manifest.options(),

@@ -5,9 +5,8 @@
 //!
 //! A post-pass over the planner's output: the action stays (the apply records the outcome, and
 //! a version that is cancelled on the console in between goes through), the reason and an
-//! attention note say what will happen. Only versions whose mini program the listing names
-//! (`mnp_id`) are checked: a version with no approval request yet is not in the listing, so
-//! its mini program is not known.
+//! attention note say what will happen. A version's mini program is the listing's (`mnp_id`),
+//! else the manifest's `spec.mnpId`; a version with neither is not checked.
 
 use std::collections::BTreeMap;
 
@@ -33,7 +32,10 @@ pub(crate) fn annotate(plan: &mut Plan, seen: &BTreeMap<Key, Observation>) {
         if r.action != Some(Action::Submit) || r.attention.is_some() {
             continue;
         }
-        let Some(mnp) = seen.get(&r.key).and_then(|o| o.mnp_id.as_deref()) else {
+        // The listing's mini program, else the manifest's (`spec.mnpId`): a version with no
+        // approval request yet is not in the listing.
+        let listed = seen.get(&r.key).and_then(|o| o.mnp_id.as_deref());
+        let Some(mnp) = listed.or(r.mnp_id.as_deref()) else {
             continue;
         };
         let blockers: Vec<String> = seen

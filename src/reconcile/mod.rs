@@ -22,6 +22,7 @@ mod conflicts;
 mod programs;
 mod refresh;
 mod saved;
+mod windows;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -36,6 +37,7 @@ use crate::plan::{
 };
 use crate::record::{RecordError, Records, State};
 use crate::tcmpp::{ApiError, Class, Client};
+use crate::window::ReleaseWindows;
 
 pub(crate) use refresh::keys_to_refresh;
 pub use refresh::refresh;
@@ -84,6 +86,11 @@ pub struct Request {
     /// The manifest roots of this run ([`roots_of`]): prune only reaches versions last declared
     /// under one of them. Empty: every version (as for a library caller that does not say).
     pub roots: Vec<Root>,
+    /// When releases and rollbacks may run (`--release-window`; empty: always). Outside them
+    /// they stay in the plan, deferred.
+    pub release_windows: ReleaseWindows,
+    /// The clock the windows are read with.
+    pub clock: fn() -> jiff::Timestamp,
 }
 
 /// A manifest path given to a run, and how the records name it: relative to the git work
@@ -149,6 +156,8 @@ impl Default for Request {
             commit: None,
             touched: BTreeSet::new(),
             roots: Vec::new(),
+            release_windows: ReleaseWindows::default(),
+            clock: jiff::Timestamp::now,
         }
     }
 }
@@ -552,6 +561,7 @@ pub async fn make_plan(
     );
     listed.extend(observed.iter().map(|(k, o)| (k.clone(), o.clone())));
     conflicts::annotate(&mut plan, &listed);
+    windows::mark(&mut plan, &request.release_windows, (request.clock)());
     // What the plan knew of the mini programs it names (the records and a saved plan keep it).
     let named: BTreeSet<MnpKey> = named_programs(&desired).into_keys().collect();
     programs.retain(|k, _| named.contains(k));

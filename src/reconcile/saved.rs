@@ -62,6 +62,7 @@ pub async fn apply_saved(
             allow_rollback: false,
         },
     );
+    super::windows::strip(&mut bare.plan);
     if let Some(why) = bare.tampering(all, &owned, default_region) {
         return Err(ReconcileError::Stale(why));
     }

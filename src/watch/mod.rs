@@ -359,6 +359,8 @@ impl Watch<'_> {
             commit,
             touched,
             roots: roots_of(&self.options.paths).await,
+            release_windows: self.options.release_windows.clone(),
+            clock: self.options.clock,
         };
         let hooks = Hooks {
             metrics: &self.metrics,

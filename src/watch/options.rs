@@ -57,6 +57,11 @@ pub struct WatchOptions {
     pub full_resync: Duration,
     /// How manifests are read (links out of the root, the size limit).
     pub load: manifest::LoadOptions,
+    /// When releases and rollbacks may run (empty: always); the executor's gate
+    /// (`apply.release_gate`) should check the same windows.
+    pub release_windows: crate::window::ReleaseWindows,
+    /// The clock the windows are read with.
+    pub clock: fn() -> jiff::Timestamp,
 }
 
 impl WatchOptions {
@@ -76,6 +81,8 @@ impl WatchOptions {
             records: RecordsConfig::default(),
             full_resync: DEFAULT_FULL_RESYNC,
             load: manifest::LoadOptions::default(),
+            release_windows: crate::window::ReleaseWindows::default(),
+            clock: jiff::Timestamp::now,
         }
     }
 
