@@ -119,6 +119,11 @@ pub struct SimConfig {
     /// credential scope's service). A request signed for a service not served gets
     /// `AuthFailure.SignatureFailure`.
     pub apis: Option<Api>,
+    /// When set, a processing (or pending) approval approves itself once it is this old
+    /// (`ApprovalUser` `auto-approve`, an empty note), as a reviewer would. Evaluated lazily
+    /// whenever the state is used (each API request, [`Sim::approvals`]), against tokio's clock,
+    /// so tests can pause and advance time.
+    pub auto_approve: Option<Duration>,
 }
 
 impl Default for SimConfig {
@@ -137,6 +142,7 @@ impl Default for SimConfig {
             body_timeout: Duration::from_secs(30),
             call_log_limit: 10_000,
             apis: None,
+            auto_approve: None,
         }
     }
 }
@@ -182,9 +188,12 @@ impl std::fmt::Debug for Sim {
 impl Sim {
     /// A simulator with `config`, holding the fixture's initial approvals.
     pub fn new(config: SimConfig) -> Sim {
-        let now = time::OffsetDateTime::now_utc()
-            .unix_timestamp()
-            .saturating_add(config.clock_skew_secs);
+        let now = state::Now {
+            unix: time::OffsetDateTime::now_utc()
+                .unix_timestamp()
+                .saturating_add(config.clock_skew_secs),
+            instant: tokio::time::Instant::now(),
+        };
         Sim {
             inner: Arc::new(Shared::new(config, now)),
         }
@@ -206,9 +215,10 @@ impl Sim {
         lock(&self.inner.calls).clear();
     }
 
-    /// Every approval of every platform, oldest first (same as `GET /_sim/approvals`).
+    /// Every approval of every platform, oldest first (same as `GET /_sim/approvals`), once
+    /// [`SimConfig::auto_approve`] has caught up.
     pub fn approvals(&self) -> Vec<SimApproval> {
-        lock(&self.inner.state).approvals()
+        self.state(self.now()).approvals()
     }
 
     /// Approve or reject (as the approver) the processing approval of a version; used by the
@@ -219,8 +229,9 @@ impl Sim {
         mnp_version_id: i64,
         approve: bool,
     ) -> Result<String, String> {
-        let now = self.now_unix();
-        lock(&self.inner.state).process_version(platform_id, mnp_version_id, approve, now)
+        let now = self.now();
+        self.state(now)
+            .process_version(platform_id, mnp_version_id, approve, now)
     }
 }
 

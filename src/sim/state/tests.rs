@@ -9,7 +9,15 @@ use crate::tcmpp::model::{
     DescribeMnpApprovalListRequest, ProcessMnpApprovalRequest,
 };
 
-const NOW: i64 = 1_764_288_000; // 2025-11-28 00:00:00 UTC
+const T0: i64 = 1_764_288_000; // 2025-11-28 00:00:00 UTC
+
+/// `unix` on the simulator clock; tokio's clock is irrelevant here (no auto-approve).
+fn now(unix: i64) -> Now {
+    Now {
+        unix,
+        instant: tokio::time::Instant::now(),
+    }
+}
 
 fn create(
     s: &mut State,
@@ -22,7 +30,7 @@ fn create(
         apply_action: action,
         platform_id: platform.into(),
     };
-    s.create(&req, NOW).map(|_| ()).map_err(|e| e.code)
+    s.create(&req, now(T0)).map(|_| ()).map_err(|e| e.code)
 }
 
 fn submit(s: &mut State, version: i64) -> Result<(), &'static str> {
@@ -76,7 +84,7 @@ const SHOP: &str = "platforms:
 
 #[test]
 fn submit_then_resubmit_conflicts() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     assert_eq!(submit(&mut s, 7), Ok(()));
     assert_eq!(submit(&mut s, 7), Err(codes::EXIST_MNP_APPROVAL_RECORD));
     // Another version is another mini program without a fixture.
@@ -92,7 +100,7 @@ fn submit_then_resubmit_conflicts() {
 
 #[test]
 fn versions_of_one_mini_program_conflict() {
-    let mut s = State::new(fixture(SHOP), NOW);
+    let mut s = State::new(fixture(SHOP), now(T0));
     assert_eq!(submit(&mut s, 1), Ok(()));
     assert_eq!(submit(&mut s, 2), Err(codes::EXIST_MNP_APPROVAL_RECORD));
     assert_eq!(cancel(&mut s, 2), Err(codes::MNP_APPROVAL_STATUS_ERROR));
@@ -102,7 +110,7 @@ fn versions_of_one_mini_program_conflict() {
 
 #[test]
 fn cancel_rules() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     assert_eq!(cancel(&mut s, 7), Err(codes::MNP_APPROVAL_STATUS_ERROR));
     submit(&mut s, 7).unwrap();
     assert_eq!(cancel(&mut s, 7), Ok(()));
@@ -125,11 +133,11 @@ fn cancel_rules() {
 
 #[test]
 fn approved_and_rejected_versions_may_be_submitted_again() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     submit(&mut s, 7).unwrap();
-    s.process_version("P", 7, true, NOW).unwrap();
+    s.process_version("P", 7, true, now(T0)).unwrap();
     assert_eq!(submit(&mut s, 7), Ok(()));
-    s.process_version("P", 7, false, NOW).unwrap();
+    s.process_version("P", 7, false, now(T0)).unwrap();
     assert_eq!(submit(&mut s, 7), Ok(()));
     assert_eq!(
         statuses(&s),
@@ -143,7 +151,7 @@ fn approved_and_rejected_versions_may_be_submitted_again() {
 
 #[test]
 fn invalid_version_ids_fail_before_anything_else() {
-    let mut s = State::new(fixture(SHOP), NOW);
+    let mut s = State::new(fixture(SHOP), now(T0));
     for v in [0, -1] {
         assert_eq!(
             create(&mut s, "UNKNOWN", v, ApplyAction::Submit),
@@ -154,7 +162,7 @@ fn invalid_version_ids_fail_before_anything_else() {
 
 #[test]
 fn fixture_platform_rules() {
-    let mut s = State::new(fixture(SHOP), NOW);
+    let mut s = State::new(fixture(SHOP), now(T0));
     assert_eq!(
         create(&mut s, "OTHER", 1, ApplyAction::Submit),
         Err(codes::INVALID_PLATFORM_ID)
@@ -180,7 +188,7 @@ fn fixture_platform_rules() {
 
 #[test]
 fn empty_platform_is_invalid_even_without_fixture() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     for bad in [" ", "", "T\u{0}1"] {
         assert_eq!(
             create(&mut s, bad, 1, ApplyAction::Submit),
@@ -191,12 +199,12 @@ fn empty_platform_is_invalid_even_without_fixture() {
 
 #[test]
 fn describe_pages_newest_first_with_filters() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     for v in 1..=5 {
         submit(&mut s, v).unwrap();
     }
     cancel(&mut s, 2).unwrap();
-    s.process_version("P", 4, true, NOW).unwrap();
+    s.process_version("P", 4, true, now(T0)).unwrap();
     // Another platform's approvals never show.
     create(&mut s, "Q", 9, ApplyAction::Submit).unwrap();
 
@@ -234,7 +242,7 @@ fn describe_pages_newest_first_with_filters() {
 
 #[test]
 fn describe_validates_paging_and_statuses() {
-    let s = State::new(None, NOW);
+    let s = State::new(None, now(T0));
     let req = |offset, limit, statuses: Option<Vec<i64>>| DescribeMnpApprovalListRequest {
         offset,
         limit,
@@ -261,7 +269,7 @@ fn describe_validates_paging_and_statuses() {
 
 #[test]
 fn describe_keyword_application_and_team_filters() {
-    let mut s = State::new(fixture(SHOP), NOW);
+    let mut s = State::new(fixture(SHOP), now(T0));
     submit(&mut s, 1).unwrap();
     submit(&mut s, 42).unwrap();
     let find = |keyword: Option<&str>, app: Option<&str>, team: Option<&str>| {
@@ -292,7 +300,7 @@ fn describe_keyword_application_and_team_filters() {
 
 #[test]
 fn records_carry_fixture_and_default_metadata() {
-    let mut s = State::new(fixture(SHOP), NOW);
+    let mut s = State::new(fixture(SHOP), now(T0));
     submit(&mut s, 2).unwrap();
     submit(&mut s, 42).unwrap();
     let list = s.approvals();
@@ -326,7 +334,7 @@ fn fixture_approvals_seed_the_state() {
       - {version: 2, status: processing}
 ",
         ),
-        NOW,
+        now(T0),
     );
     assert_eq!(
         statuses(&s),
@@ -356,7 +364,7 @@ fn invalid_fixture_approvals_are_skipped_not_fatal() {
         };
         2
     ];
-    let s = State::new(Some(f), NOW);
+    let s = State::new(Some(f), now(T0));
     assert_eq!(statuses(&s), vec![(1, ApprovalStatus::Processing)]);
 }
 
@@ -374,14 +382,14 @@ fn process(s: &mut State, no: &str, items: Vec<(&str, i64)>) -> Result<(), &'sta
                 })
                 .collect(),
         },
-        NOW + 60,
+        now(T0 + 60),
     )
     .map_err(|e| e.code)
 }
 
 #[test]
 fn process_rules() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     submit(&mut s, 1).unwrap();
     submit(&mut s, 2).unwrap();
     assert_eq!(
@@ -421,19 +429,19 @@ fn process_rules() {
 
 #[test]
 fn process_version_reports_missing_processing_approval() {
-    let mut s = State::new(None, NOW);
-    assert!(s.process_version("P", 1, true, NOW).is_err());
+    let mut s = State::new(None, now(T0));
+    assert!(s.process_version("P", 1, true, now(T0)).is_err());
     submit(&mut s, 1).unwrap();
     assert_eq!(
-        s.process_version("P", 1, true, NOW).as_deref(),
+        s.process_version("P", 1, true, now(T0)).as_deref(),
         Ok("MNPA000000000001")
     );
-    assert!(s.process_version("P", 1, true, NOW).is_err());
+    assert!(s.process_version("P", 1, true, now(T0)).is_err());
 }
 
 #[test]
 fn sim_approval_serialises_flat() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     submit(&mut s, 1).unwrap();
     let json = serde_json::to_value(s.approvals()).unwrap();
     assert_eq!(json[0]["PlatformId"], "P");
