@@ -176,6 +176,25 @@ impl Sim {
         state
     }
 
+    /// Test hook: the `MNPVersionId`s of a mini program's release history, newest first, read
+    /// without a request (so without faults or rate limits).
+    #[cfg(test)]
+    pub(crate) fn released_ids(&self, platform_id: &str, mnp_id: &str) -> Vec<i64> {
+        let req = crate::tcmpp::model::MnpRequest {
+            mnp_id: mnp_id.to_string(),
+            platform_id: platform_id.to_string(),
+        };
+        self.state(self.now())
+            .release_history(&req)
+            .map(|h| {
+                h.data_list
+                    .iter()
+                    .filter_map(|r| r.mnp_version_id)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Applies the rules to a verified request of `api`, answering in its shapes.
     fn run(&self, api: Api, request: ApiRequest) -> Result<Value, ApiError> {
         let now = self.now();
