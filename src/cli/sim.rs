@@ -111,6 +111,12 @@ pub async fn exec(_global: &Global, args: SimArgs) -> anyhow::Result<ExitCode> {
         "simulator accepts secret id {}; rate limit {}/s per action; GET /_sim/calls lists calls",
         config.secret_id, config.rate_limit
     );
+    if let Some(after) = config.auto_approve {
+        eprintln!(
+            "approval requests are approved automatically once {} old",
+            humantime::format_duration(after)
+        );
+    }
     let shutdown = shutdown_on_signals();
     let sim = Sim::new(config);
     sim.serve(listener, async move { shutdown.cancelled().await })

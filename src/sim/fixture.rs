@@ -324,6 +324,7 @@ mod tests {
         let first = &fixture.platforms[0];
         assert!(first.mini_programs.iter().any(|m| m.versions.len() > 1));
         assert!(!first.approvals.is_empty());
+        assert!(first.mini_programs.iter().any(|m| !m.released.is_empty()));
     }
 
     #[test]

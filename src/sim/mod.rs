@@ -5,13 +5,16 @@
 //! API is the service of its credential scope (`tcmpp`, `tcsas`): a service not served is
 //! `AuthFailure.SignatureFailure`, an `X-TC-Version` other than that API's is `NoSuchVersion`.
 //! Each API is answered in its own shapes (TCSAS's `CreateMNPApproval` submit returns
-//! `{Result, ApprovalNo}`, TCMPP's `{Result}`) and has its own per-action rate windows; the
-//! approvals are one state, keyed by platform (a platform belongs to one API in practice).
+//! `{Result, ApprovalNo}`, TCMPP's `{Result}`; TCSAS's stage versions carry `AgeRatings`) and
+//! has its own per-action rate windows; the approvals and release histories are one state,
+//! keyed by platform (a platform belongs to one API in practice).
 //!
 //! It answers `POST /` exactly like the real service: TC3-HMAC-SHA256 verification (reusing
 //! [`crate::tcmpp::sign`]), the common error codes, `CreateMNPApproval`,
-//! `DescribeMNPApprovalList` and `ProcessMNPApproval` with the platform's approval rules, a
-//! per-action rate limit, and optional latency and faults. It also serves `GET /_sim/calls`
+//! `DescribeMNPApprovalList` and `ProcessMNPApproval` with the platform's approval rules,
+//! `DescribeMNPAllStageVersions`, `DescribeMNPReleasedVersionHistory`, `ReleaseMNPVersion` and
+//! `RollbackMNPVersion` with its release rules, a per-action rate limit, optional latency and
+//! faults, and optionally approvals that approve themselves ([`SimConfig::auto_approve`]). It also serves `GET /_sim/calls`
 //! (the API calls received, in arrival order: the last [`SimConfig::call_log_limit`], older
 //! ones are dropped), `DELETE /_sim/calls` (clears that log) and `GET /_sim/approvals` (the
 //! current approvals). Every response has a `Date` header from the simulator clock.
@@ -31,9 +34,11 @@
 //! - `error`: the error codes (`codes`) and `ApiError`.
 //! - `fixture`: the YAML fixture format ([`Fixture`]), loading and validation.
 //! - `params`: actions and their parameter schemas; body → typed request of `tcmpp::model`.
-//! - `state/`: approval records and rules, pure; one file per action family —
-//!   `create` (submit, cancel), `list` (`DescribeMNPApprovalList`), `process`
-//!   (`ProcessMNPApproval`) — and `records`, the shared types ([`SimApproval`]).
+//! - `state/`: approval records, release histories and rules, pure; one file per action
+//!   family — `create` (submit, cancel), `list` (`DescribeMNPApprovalList`), `process`
+//!   (`ProcessMNPApproval`, auto-approve), `versions` (`DescribeMNPAllStageVersions`,
+//!   `DescribeMNPReleasedVersionHistory`), `release` (`ReleaseMNPVersion`,
+//!   `RollbackMNPVersion`) — and `records`, the shared types ([`SimApproval`]).
 //! - `server/`: the HTTP face — `mod` (the per-request pipeline and shared state), `verify`
 //!   (the numbered order of checks, signature compared in constant time), `body` (reading the
 //!   body within its size bound and timeout), `rate` (the sliding rate window), `faults`
