@@ -1,5 +1,5 @@
-//! Tests of the approval rules without HTTP: submit and cancel, listing, processing, the
-//! records' metadata and the fixture's initial approvals.
+//! Tests of the rules without HTTP: submit and cancel, listing, processing, the records'
+//! metadata, the fixture's initial approvals, auto-approve's clock and release refusals.
 
 use super::records::APPLY_USER;
 use super::*;
@@ -449,4 +449,87 @@ fn sim_approval_serialises_flat() {
     assert_eq!(json[0]["ApprovalStatus"], 1);
     let back: Vec<SimApproval> = serde_json::from_value(json).unwrap();
     assert_eq!(back, s.approvals());
+}
+
+#[test]
+fn auto_approve_counts_age_on_tokio_clock_not_the_simulator_clock() {
+    let t0 = tokio::time::Instant::now();
+    let at = |unix: i64, after: u64| Now {
+        unix,
+        instant: t0 + std::time::Duration::from_millis(after),
+    };
+    let mut s = State::new(None, at(T0, 0));
+    s.create(
+        &CreateMnpApprovalRequest {
+            mnp_version_id: 7,
+            apply_action: ApplyAction::Submit,
+            platform_id: "P".into(),
+        },
+        at(T0, 0),
+    )
+    .unwrap();
+    let after = std::time::Duration::from_secs(2);
+    // A simulator clock far ahead does not make the approval old.
+    assert_eq!(s.auto_approve(after, at(T0 + 3600, 1999)), 0);
+    assert_eq!(s.auto_approve(after, at(T0 + 5, 2000)), 1);
+    assert_eq!(s.auto_approve(after, at(T0 + 9, 9000)), 0, "decided once");
+    let record = &s.approvals()[0].record;
+    assert_eq!(record.status(), Some(ApprovalStatus::Approved));
+    assert_eq!(record.approval_user.as_deref(), Some("auto-approve"));
+    assert_eq!(record.approval_note.as_deref(), Some(""));
+    assert_eq!(record.approval_time.as_deref(), Some("2025-11-28 08:00:05"));
+}
+
+#[test]
+fn release_refusals_change_nothing() {
+    use crate::tcmpp::model::{MnpRequest, ReleaseMnpVersionRequest, RollbackMnpVersionRequest};
+    let mut s = State::new(
+        fixture(
+            "platforms:
+  - id: P
+    mini_programs:
+      - {id: shop, released: [1], release_limit: 0, versions: [{id: 1}, {id: 2}]}
+    approvals: [{version: 2, status: approved}]
+",
+        ),
+        now(T0),
+    );
+    let release = |s: &mut State, version| {
+        s.release(
+            &ReleaseMnpVersionRequest {
+                mnp_version_id: version,
+                platform_id: "P".into(),
+            },
+            now(T0 + 60),
+        )
+        .map_err(|e| e.code)
+    };
+    let history = |s: &State| {
+        s.release_history(&MnpRequest {
+            mnp_id: "shop".into(),
+            platform_id: "P".into(),
+        })
+        .unwrap()
+    };
+    let before = history(&s);
+    assert_eq!(
+        release(&mut s, 2),
+        Err(codes::MNP_RELEASE_NUMBER_EXCEED_LIMIT)
+    );
+    assert_eq!(release(&mut s, 1), Err(codes::MNP_VERSION_RELEASED));
+    let rollback = s.rollback(
+        &RollbackMnpVersionRequest {
+            mnp_id: "shop".into(),
+            mnp_version_id: 2,
+            platform_id: "P".into(),
+            mnp_version: "1.0.2".into(),
+        },
+        now(T0 + 60),
+    );
+    assert_eq!(rollback.map_err(|e| e.code), Err(codes::FAILED_OPERATION));
+    assert_eq!(history(&s), before);
+    assert_eq!(
+        before.data_list[0].update_time.as_deref(),
+        Some("2025-11-28 08:00:00")
+    );
 }
