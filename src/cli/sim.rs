@@ -50,6 +50,9 @@ pub struct SimArgs {
     /// Calls kept for GET /_sim/calls (oldest dropped); 0 keeps none.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub call_log_limit: usize,
+    /// Approve approval requests by itself once they are this old.
+    #[arg(long, value_name = "DUR", value_parser = super::parse_duration)]
+    pub auto_approve: Option<std::time::Duration>,
 }
 
 pub fn parse_latency(text: &str) -> Result<(u64, u64), String> {
@@ -87,6 +90,7 @@ pub async fn exec(_global: &Global, args: SimArgs) -> anyhow::Result<ExitCode> {
         body_timeout: args.body_timeout,
         call_log_limit: args.call_log_limit,
         apis: args.api,
+        auto_approve: args.auto_approve,
         ..SimConfig::default()
     };
     if let (Some(id), Some(key)) = (args.secret_id, args.secret_key) {
@@ -107,6 +111,12 @@ pub async fn exec(_global: &Global, args: SimArgs) -> anyhow::Result<ExitCode> {
         "simulator accepts secret id {}; rate limit {}/s per action; GET /_sim/calls lists calls",
         config.secret_id, config.rate_limit
     );
+    if let Some(after) = config.auto_approve {
+        eprintln!(
+            "approval requests are approved automatically once {} old",
+            humantime::format_duration(after)
+        );
+    }
     let shutdown = shutdown_on_signals();
     let sim = Sim::new(config);
     sim.serve(listener, async move { shutdown.cancelled().await })

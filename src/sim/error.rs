@@ -48,6 +48,30 @@ pub(crate) mod codes {
         "FailedOperation.MNPTeamNotAssociatedApplicationTeam";
     /// `ProcessMNPApproval` names an `ApprovalNo` the platform does not have.
     pub(crate) const APPROVAL_NOT_EXIST: &str = "ResourceNotFound.ApprovalNotExist";
+    /// `DescribeMNPAllStageVersions`/`DescribeMNPReleasedVersionHistory` name a mini program the
+    /// platform does not have.
+    pub(crate) const INVALID_MNP_ID: &str = "InvalidParameterValue.InvalidMNPId";
+    /// `RollbackMNPVersion` names a mini program the platform does not have.
+    pub(crate) const INVALID_MINI_APP_ID: &str = "InvalidParameterValue.InvalidMiniAppId";
+    /// `ReleaseMNPVersion` names no version (empty, or not positive).
+    pub(crate) const INVALID_MNP_VERSION_ID: &str = "InvalidParameterValue.InvalidMNPVersionId";
+    /// A version whose latest approval is not approved cannot be released.
+    pub(crate) const ONLY_RELEASE_APPROVED: &str =
+        "FailedOperation.OnlyReleasePlatformApprovedMNPVersion";
+    /// The version is online already.
+    pub(crate) const MNP_VERSION_RELEASED: &str = "FailedOperation.MNPVersionReleased";
+    /// A release must be newer than the online version.
+    pub(crate) const RELEASE_NEEDS_GREATER_VERSION: &str =
+        "FailedOperation.ReleaseMNPVersionNeedGreaterThanOnlineVersion";
+    /// The mini program has used up its releases (fixture `release_limit`).
+    pub(crate) const MNP_RELEASE_NUMBER_EXCEED_LIMIT: &str =
+        "FailedOperation.MNPReleaseNumberExceedLimit";
+    /// A rollback of a mini program that has no online version.
+    pub(crate) const MNP_ONLINE_VERSION_NOT_EXIST: &str =
+        "FailedOperation.MNPOnlineVersionNotExist";
+    /// An operation failed for a reason without a code of its own (e.g. a rollback to a version
+    /// that was never released).
+    pub(crate) const FAILED_OPERATION: &str = "FailedOperation";
 
     /// Code recorded in `/_sim/calls` for an injected HTTP 503 (not sent to the client).
     pub(crate) const FAULT_HTTP_503: &str = "HTTP503";

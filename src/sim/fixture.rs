@@ -1,6 +1,7 @@
 //! The simulator's YAML fixture: which platforms exist, which versions belong to which mini
-//! program, which versions may not be submitted yet, which platforms fail every submission, and
-//! which approvals exist before the first request.
+//! program, which versions may not be submitted yet, which platforms fail every submission, which
+//! approvals exist before the first request, and which versions have been online (and how many
+//! more releases a mini program may have).
 //!
 //! Owns the format (strict: unknown fields are errors), its loading and its validation. It must
 //! not hold run-time state or apply approval rules; `state` reads a validated [`Fixture`].
@@ -23,16 +24,27 @@
 //!         icon: https://…           # optional MNPIcon
 //!         type: MNP                 # optional MNPType
 //!         qr_code_url: https://…    # optional MNPQrCodeUrl
+//!         released: [101]           # optional release history, oldest first; the last is online
+//!         release_limit: 10         # optional: ReleaseMNPVersion fails with
+//!                                   # MNPReleaseNumberExceedLimit after this many releases and
+//!                                   # rollbacks through the simulator
 //!         versions:
 //!           - id: 101               # MNPVersionId
 //!             version: "1.0.0"      # optional MNPVersion, default "1.0.<id>"
-//!             platform_phase: true  # false: submit fails with MNPVersionIsNotPlatformPhase
+//!             intro: First release  # optional MNPVersionIntro (and MNPVersionNote of releases),
+//!                                   # default "Version <MNPVersion>"
+//!             platform_phase: true  # false: submit fails with MNPVersionIsNotPlatformPhase;
+//!                                   # its Phase is Develop
 //!     approvals:                    # approvals that exist when the simulator starts, oldest first
 //!       - version: 101              # MNPVersionId
 //!         status: approved          # processing | rejected | approved | cancelled
 //!         code: 0                   # optional: the code listed instead (0 Pending, or unknown)
 //!         note: looks good          # optional ApprovalNote
 //! ```
+//!
+//! A version's `Phase` (`DescribeMNPAllStageVersions`) is `Develop` when `platform_phase` is
+//! false, `Online` when it is the last of its mini program's `released`, else `Platform`.
+//! Every entry of `released` must be a version of that mini program in the platform phase.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -105,6 +117,15 @@ pub(crate) struct MiniProgramFixture {
     /// `MNPQrCodeUrl`; default null.
     #[serde(default)]
     pub(crate) qr_code_url: Option<String>,
+    /// The versions that have been online, oldest first; the last one is online now. Each is
+    /// one of `versions`, in the platform phase.
+    #[serde(default)]
+    pub(crate) released: Vec<i64>,
+    /// How many releases and rollbacks the simulator accepts for this mini program before
+    /// `ReleaseMNPVersion` fails with `FailedOperation.MNPReleaseNumberExceedLimit` (the
+    /// `released` history does not count); default no limit.
+    #[serde(default)]
+    pub(crate) release_limit: Option<u32>,
     /// The versions of this mini program.
     #[serde(default)]
     pub(crate) versions: Vec<VersionFixture>,
@@ -119,6 +140,10 @@ pub(crate) struct VersionFixture {
     /// `MNPVersion`; default `1.0.<id>`.
     #[serde(default)]
     pub(crate) version: Option<String>,
+    /// `MNPVersionIntro`, also the `MNPVersionNote` of its releases; default
+    /// `Version <MNPVersion>`.
+    #[serde(default)]
+    pub(crate) intro: Option<String>,
     /// Whether the version has reached the platform phase (may be submitted); default true.
     #[serde(default = "yes")]
     pub(crate) platform_phase: bool,
@@ -162,7 +187,8 @@ impl Fixture {
     }
 
     /// Checks what the types cannot: unique, non-empty ids; positive version ids; a version in
-    /// at most one mini program; at most one processing approval per mini program.
+    /// at most one mini program; released versions of their own mini program, in the platform
+    /// phase; at most one processing approval per mini program.
     fn validate(&self) -> Result<(), String> {
         let mut platform_ids = BTreeSet::new();
         for platform in &self.platforms {
@@ -199,6 +225,25 @@ impl Fixture {
                         ));
                     }
                 }
+                for released in &mnp.released {
+                    match mnp.versions.iter().find(|v| v.id == *released) {
+                        None => {
+                            return Err(format!(
+                                "platform `{pid}`: mini program `{}`: released version {released} \
+                                 is not one of its versions",
+                                mnp.id
+                            ));
+                        }
+                        Some(v) if !v.platform_phase => {
+                            return Err(format!(
+                                "platform `{pid}`: mini program `{}`: released version {released} \
+                                 is not in the platform phase",
+                                mnp.id
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                }
             }
             let mut processing: BTreeMap<String, i64> = BTreeMap::new();
             for approval in &platform.approvals {
@@ -230,6 +275,11 @@ impl Fixture {
 }
 
 impl PlatformFixture {
+    /// The mini program with `id`, if listed.
+    pub(crate) fn mini_program(&self, id: &str) -> Option<&MiniProgramFixture> {
+        self.mini_programs.iter().find(|m| m.id == id)
+    }
+
     /// The mini program and version entries of `version_id`, if listed.
     pub(crate) fn version(
         &self,
@@ -256,6 +306,12 @@ pub(crate) fn default_mnp_id(version_id: i64) -> String {
     format!("mnp-{version_id}")
 }
 
+/// The version a default `MNPId` names: `n` for exactly `mnp-<n>` with `n` positive.
+pub(crate) fn default_mnp_version(mnp_id: &str) -> Option<i64> {
+    let n: i64 = mnp_id.strip_prefix("mnp-")?.parse().ok()?;
+    (n > 0 && default_mnp_id(n) == mnp_id).then_some(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +324,7 @@ mod tests {
         let first = &fixture.platforms[0];
         assert!(first.mini_programs.iter().any(|m| m.versions.len() > 1));
         assert!(!first.approvals.is_empty());
+        assert!(first.mini_programs.iter().any(|m| !m.released.is_empty()));
     }
 
     #[test]
@@ -321,6 +378,22 @@ mod tests {
                 "platforms: [{id: P, approvals: [{version: 1, status: done}]}]",
                 "unknown variant",
             ),
+            (
+                "platforms: [{id: P, mini_programs: [{id: a, versions: [{id: 1}], released: [1, 2]}]}]",
+                "platform `P`: mini program `a`: released version 2 is not one of its versions",
+            ),
+            (
+                "platforms: [{id: P, mini_programs: [{id: a, versions: [{id: 1}]}, {id: b, versions: [{id: 2}], released: [1]}]}]",
+                "platform `P`: mini program `b`: released version 1 is not one of its versions",
+            ),
+            (
+                "platforms: [{id: P, mini_programs: [{id: a, versions: [{id: 1, platform_phase: false}], released: [1]}]}]",
+                "platform `P`: mini program `a`: released version 1 is not in the platform phase",
+            ),
+            (
+                "platforms: [{id: P, mini_programs: [{id: a, release_limit: -1}]}]",
+                "release_limit",
+            ),
         ] {
             let err = Fixture::from_yaml(text).unwrap_err();
             assert!(err.contains(needle), "{text}: {err}");
@@ -333,6 +406,29 @@ mod tests {
             "platforms: [{id: P, approvals: [{version: 1, status: processing}, {version: 2, status: processing}, {version: 1, status: rejected}]}]",
         )
         .unwrap();
+    }
+
+    #[test]
+    fn release_history_and_limit_parse() {
+        let f = Fixture::from_yaml(
+            "platforms: [{id: P, mini_programs: [{id: a, versions: [{id: 1, intro: hi}, {id: 2}], released: [1, 2, 1], release_limit: 3}]}]",
+        )
+        .unwrap();
+        let a = f.platform("P").unwrap().mini_program("a").unwrap();
+        assert_eq!(a.released, [1, 2, 1]);
+        assert_eq!(a.release_limit, Some(3));
+        assert_eq!(a.versions[0].intro.as_deref(), Some("hi"));
+        assert!(f.platform("P").unwrap().mini_program("b").is_none());
+    }
+
+    #[test]
+    fn default_mnp_ids_name_their_version() {
+        assert_eq!(default_mnp_version("mnp-7"), Some(7));
+        for other in [
+            "mnp-0", "mnp--7", "mnp-+7", "mnp-07", "mnp-", "shop", "MNP-7", "mnp-7 ",
+        ] {
+            assert_eq!(default_mnp_version(other), None, "{other}");
+        }
     }
 
     #[test]

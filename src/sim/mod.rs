@@ -5,13 +5,16 @@
 //! API is the service of its credential scope (`tcmpp`, `tcsas`): a service not served is
 //! `AuthFailure.SignatureFailure`, an `X-TC-Version` other than that API's is `NoSuchVersion`.
 //! Each API is answered in its own shapes (TCSAS's `CreateMNPApproval` submit returns
-//! `{Result, ApprovalNo}`, TCMPP's `{Result}`) and has its own per-action rate windows; the
-//! approvals are one state, keyed by platform (a platform belongs to one API in practice).
+//! `{Result, ApprovalNo}`, TCMPP's `{Result}`; TCSAS's stage versions carry `AgeRatings`) and
+//! has its own per-action rate windows; the approvals and release histories are one state,
+//! keyed by platform (a platform belongs to one API in practice).
 //!
 //! It answers `POST /` exactly like the real service: TC3-HMAC-SHA256 verification (reusing
 //! [`crate::tcmpp::sign`]), the common error codes, `CreateMNPApproval`,
-//! `DescribeMNPApprovalList` and `ProcessMNPApproval` with the platform's approval rules, a
-//! per-action rate limit, and optional latency and faults. It also serves `GET /_sim/calls`
+//! `DescribeMNPApprovalList` and `ProcessMNPApproval` with the platform's approval rules,
+//! `DescribeMNPAllStageVersions`, `DescribeMNPReleasedVersionHistory`, `ReleaseMNPVersion` and
+//! `RollbackMNPVersion` with its release rules, a per-action rate limit, optional latency and
+//! faults, and optionally approvals that approve themselves ([`SimConfig::auto_approve`]). It also serves `GET /_sim/calls`
 //! (the API calls received, in arrival order: the last [`SimConfig::call_log_limit`], older
 //! ones are dropped), `DELETE /_sim/calls` (clears that log) and `GET /_sim/approvals` (the
 //! current approvals). Every response has a `Date` header from the simulator clock.
@@ -31,9 +34,11 @@
 //! - `error`: the error codes (`codes`) and `ApiError`.
 //! - `fixture`: the YAML fixture format ([`Fixture`]), loading and validation.
 //! - `params`: actions and their parameter schemas; body → typed request of `tcmpp::model`.
-//! - `state/`: approval records and rules, pure; one file per action family —
-//!   `create` (submit, cancel), `list` (`DescribeMNPApprovalList`), `process`
-//!   (`ProcessMNPApproval`) — and `records`, the shared types ([`SimApproval`]).
+//! - `state/`: approval records, release histories and rules, pure; one file per action
+//!   family — `create` (submit, cancel), `list` (`DescribeMNPApprovalList`), `process`
+//!   (`ProcessMNPApproval`, auto-approve), `versions` (`DescribeMNPAllStageVersions`,
+//!   `DescribeMNPReleasedVersionHistory`), `release` (`ReleaseMNPVersion`,
+//!   `RollbackMNPVersion`) — and `records`, the shared types ([`SimApproval`]).
 //! - `server/`: the HTTP face — `mod` (the per-request pipeline and shared state), `verify`
 //!   (the numbered order of checks, signature compared in constant time), `body` (reading the
 //!   body within its size bound and timeout), `rate` (the sliding rate window), `faults`
@@ -119,6 +124,11 @@ pub struct SimConfig {
     /// credential scope's service). A request signed for a service not served gets
     /// `AuthFailure.SignatureFailure`.
     pub apis: Option<Api>,
+    /// When set, a processing (or pending) approval approves itself once it is this old
+    /// (`ApprovalUser` `auto-approve`, an empty note), as a reviewer would. Evaluated lazily
+    /// whenever the state is used (each API request, [`Sim::approvals`]), against tokio's clock,
+    /// so tests can pause and advance time.
+    pub auto_approve: Option<Duration>,
 }
 
 impl Default for SimConfig {
@@ -137,6 +147,7 @@ impl Default for SimConfig {
             body_timeout: Duration::from_secs(30),
             call_log_limit: 10_000,
             apis: None,
+            auto_approve: None,
         }
     }
 }
@@ -182,9 +193,12 @@ impl std::fmt::Debug for Sim {
 impl Sim {
     /// A simulator with `config`, holding the fixture's initial approvals.
     pub fn new(config: SimConfig) -> Sim {
-        let now = time::OffsetDateTime::now_utc()
-            .unix_timestamp()
-            .saturating_add(config.clock_skew_secs);
+        let now = state::Now {
+            unix: time::OffsetDateTime::now_utc()
+                .unix_timestamp()
+                .saturating_add(config.clock_skew_secs),
+            instant: tokio::time::Instant::now(),
+        };
         Sim {
             inner: Arc::new(Shared::new(config, now)),
         }
@@ -206,9 +220,10 @@ impl Sim {
         lock(&self.inner.calls).clear();
     }
 
-    /// Every approval of every platform, oldest first (same as `GET /_sim/approvals`).
+    /// Every approval of every platform, oldest first (same as `GET /_sim/approvals`), once
+    /// [`SimConfig::auto_approve`] has caught up.
     pub fn approvals(&self) -> Vec<SimApproval> {
-        lock(&self.inner.state).approvals()
+        self.state(self.now()).approvals()
     }
 
     /// Approve or reject (as the approver) the processing approval of a version; used by the
@@ -219,8 +234,9 @@ impl Sim {
         mnp_version_id: i64,
         approve: bool,
     ) -> Result<String, String> {
-        let now = self.now_unix();
-        lock(&self.inner.state).process_version(platform_id, mnp_version_id, approve, now)
+        let now = self.now();
+        self.state(now)
+            .process_version(platform_id, mnp_version_id, approve, now)
     }
 }
 

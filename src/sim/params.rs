@@ -17,8 +17,10 @@ use serde_json::{Map, Value};
 use super::error::{ApiError, codes};
 use crate::tcmpp::model::{
     ApplyAction, ApprovalItem, CREATE_MNP_APPROVAL, CreateMnpApprovalRequest,
-    DESCRIBE_MNP_APPROVAL_LIST, DescribeMnpApprovalListRequest, PROCESS_MNP_APPROVAL,
-    ProcessMnpApprovalRequest,
+    DESCRIBE_MNP_ALL_STAGE_VERSIONS, DESCRIBE_MNP_APPROVAL_LIST,
+    DESCRIBE_MNP_RELEASED_VERSION_HISTORY, DescribeMnpApprovalListRequest, MnpRequest,
+    PROCESS_MNP_APPROVAL, ProcessMnpApprovalRequest, RELEASE_MNP_VERSION, ROLLBACK_MNP_VERSION,
+    ReleaseMnpVersionRequest, RollbackMnpVersionRequest,
 };
 
 /// The actions the simulator serves.
@@ -30,15 +32,53 @@ pub(crate) enum Action {
     Describe,
     /// `ProcessMNPApproval`.
     Process,
+    /// `DescribeMNPAllStageVersions`.
+    StageVersions,
+    /// `DescribeMNPReleasedVersionHistory`.
+    ReleaseHistory,
+    /// `ReleaseMNPVersion`.
+    Release,
+    /// `RollbackMNPVersion`.
+    Rollback,
 }
 
 impl Action {
+    /// Every action, in the order the API documentation lists them here.
+    #[cfg(test)]
+    pub(crate) const ALL: [Action; 7] = [
+        Action::Create,
+        Action::Describe,
+        Action::Process,
+        Action::StageVersions,
+        Action::ReleaseHistory,
+        Action::Release,
+        Action::Rollback,
+    ];
+
+    /// The action's `X-TC-Action` name.
+    #[cfg(test)]
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Action::Create => CREATE_MNP_APPROVAL,
+            Action::Describe => DESCRIBE_MNP_APPROVAL_LIST,
+            Action::Process => PROCESS_MNP_APPROVAL,
+            Action::StageVersions => DESCRIBE_MNP_ALL_STAGE_VERSIONS,
+            Action::ReleaseHistory => DESCRIBE_MNP_RELEASED_VERSION_HISTORY,
+            Action::Release => RELEASE_MNP_VERSION,
+            Action::Rollback => ROLLBACK_MNP_VERSION,
+        }
+    }
+
     /// The action named by an `X-TC-Action` value (exact spelling), if the API has it.
     pub(crate) fn from_name(name: &str) -> Option<Action> {
         match name {
             CREATE_MNP_APPROVAL => Some(Action::Create),
             DESCRIBE_MNP_APPROVAL_LIST => Some(Action::Describe),
             PROCESS_MNP_APPROVAL => Some(Action::Process),
+            DESCRIBE_MNP_ALL_STAGE_VERSIONS => Some(Action::StageVersions),
+            DESCRIBE_MNP_RELEASED_VERSION_HISTORY => Some(Action::ReleaseHistory),
+            RELEASE_MNP_VERSION => Some(Action::Release),
+            ROLLBACK_MNP_VERSION => Some(Action::Rollback),
             _ => None,
         }
     }
@@ -53,6 +93,14 @@ pub(crate) enum ApiRequest {
     Describe(DescribeMnpApprovalListRequest),
     /// `ProcessMNPApproval`.
     Process(ProcessMnpApprovalRequest),
+    /// `DescribeMNPAllStageVersions`.
+    StageVersions(MnpRequest),
+    /// `DescribeMNPReleasedVersionHistory`.
+    ReleaseHistory(MnpRequest),
+    /// `ReleaseMNPVersion`.
+    Release(ReleaseMnpVersionRequest),
+    /// `RollbackMNPVersion`.
+    Rollback(RollbackMnpVersionRequest),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -105,6 +153,18 @@ const PROCESS: &[Param] = &[
     req("ApprovalNo", Kind::Str),
     req("PlatformId", Kind::Str),
     req("ApprovalItems", Kind::Items),
+];
+
+/// `DescribeMNPAllStageVersions` and `DescribeMNPReleasedVersionHistory`.
+const MNP: &[Param] = &[req("MNPId", Kind::Str), req("PlatformId", Kind::Str)];
+
+const RELEASE: &[Param] = &[req("MNPVersionId", Kind::Int), req("PlatformId", Kind::Str)];
+
+const ROLLBACK: &[Param] = &[
+    req("MNPId", Kind::Str),
+    req("MNPVersionId", Kind::Int),
+    req("PlatformId", Kind::Str),
+    req("MNPVersion", Kind::Str),
 ];
 
 const ITEM: &[Param] = &[
@@ -267,6 +327,34 @@ pub(crate) fn parse(action: Action, body: &[u8]) -> Result<ApiRequest, ApiError>
                 approval_items,
             }))
         }
+        Action::StageVersions | Action::ReleaseHistory => {
+            let p = check(object, MNP, "")?;
+            let req = MnpRequest {
+                mnp_id: p.str("MNPId"),
+                platform_id: p.str("PlatformId"),
+            };
+            Ok(if action == Action::StageVersions {
+                ApiRequest::StageVersions(req)
+            } else {
+                ApiRequest::ReleaseHistory(req)
+            })
+        }
+        Action::Release => {
+            let p = check(object, RELEASE, "")?;
+            Ok(ApiRequest::Release(ReleaseMnpVersionRequest {
+                mnp_version_id: p.int("MNPVersionId"),
+                platform_id: p.str("PlatformId"),
+            }))
+        }
+        Action::Rollback => {
+            let p = check(object, ROLLBACK, "")?;
+            Ok(ApiRequest::Rollback(RollbackMnpVersionRequest {
+                mnp_id: p.str("MNPId"),
+                mnp_version_id: p.int("MNPVersionId"),
+                platform_id: p.str("PlatformId"),
+                mnp_version: p.str("MNPVersion"),
+            }))
+        }
     }
 }
 
@@ -290,6 +378,9 @@ mod tests {
             Action::from_name(PROCESS_MNP_APPROVAL),
             Some(Action::Process)
         );
+        for action in Action::ALL {
+            assert_eq!(Action::from_name(action.name()), Some(action));
+        }
         assert_eq!(Action::from_name("createMNPApproval"), None);
         assert_eq!(Action::from_name(""), None);
     }
@@ -451,6 +542,103 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_release_actions() {
+        let mnp = MnpRequest {
+            mnp_id: "mnp-shop".into(),
+            platform_id: "T1".into(),
+        };
+        let body = r#"{"MNPId": "mnp-shop", "PlatformId": "T1"}"#;
+        assert_eq!(
+            code(Action::StageVersions, body),
+            Ok(ApiRequest::StageVersions(mnp.clone()))
+        );
+        assert_eq!(
+            code(Action::ReleaseHistory, body),
+            Ok(ApiRequest::ReleaseHistory(mnp))
+        );
+        assert_eq!(
+            code(
+                Action::Release,
+                r#"{"MNPVersionId": 102, "PlatformId": "T1"}"#
+            ),
+            Ok(ApiRequest::Release(ReleaseMnpVersionRequest {
+                mnp_version_id: 102,
+                platform_id: "T1".into()
+            }))
+        );
+        assert_eq!(
+            code(
+                Action::Rollback,
+                r#"{"MNPId": "m", "MNPVersionId": 101, "PlatformId": "T1", "MNPVersion": "1.0.0"}"#
+            ),
+            Ok(ApiRequest::Rollback(RollbackMnpVersionRequest {
+                mnp_id: "m".into(),
+                mnp_version_id: 101,
+                platform_id: "T1".into(),
+                mnp_version: "1.0.0".into(),
+            }))
+        );
+    }
+
+    #[test]
+    fn release_actions_require_every_documented_parameter() {
+        let rollback =
+            r#"{"MNPId": "m", "MNPVersionId": 101, "PlatformId": "T1", "MNPVersion": "1.0.0"}"#;
+        for name in ["MNPId", "MNPVersionId", "PlatformId", "MNPVersion"] {
+            let mut value: Value = serde_json::from_str(rollback).unwrap();
+            value.as_object_mut().unwrap().remove(name);
+            let (got, message) = code(Action::Rollback, &value.to_string()).unwrap_err();
+            assert_eq!(got, codes::MISSING_PARAMETER, "{name}");
+            assert_eq!(
+                message,
+                format!("The request is missing a required parameter `{name}`.")
+            );
+        }
+        for (action, body, want, needle) in [
+            (
+                Action::StageVersions,
+                r#"{"PlatformId": "T"}"#,
+                codes::MISSING_PARAMETER,
+                "`MNPId`",
+            ),
+            (
+                Action::ReleaseHistory,
+                r#"{"MNPId": 1, "PlatformId": "T"}"#,
+                codes::INVALID_PARAMETER,
+                "`MNPId`",
+            ),
+            (
+                Action::Release,
+                r#"{"PlatformId": "T"}"#,
+                codes::MISSING_PARAMETER,
+                "`MNPVersionId`",
+            ),
+            (
+                Action::Release,
+                r#"{"MNPVersionId": "102", "PlatformId": "T"}"#,
+                codes::INVALID_PARAMETER,
+                "`MNPVersionId`",
+            ),
+            (
+                Action::Release,
+                r#"{"MNPVersionId": 102, "PlatformId": "T", "MNPId": "m"}"#,
+                codes::UNKNOWN_PARAMETER,
+                "`MNPId`",
+            ),
+            (
+                Action::Rollback,
+                r#"{"MNPId": "m", "MNPVersionId": 1, "PlatformId": "T", "MNPVersion": 1}"#,
+                codes::INVALID_PARAMETER,
+                "`MNPVersion`",
+            ),
+        ] {
+            let (got, message) = code(action, body).unwrap_err();
+            assert_eq!(got, want, "{body}");
+            assert!(message.contains(needle), "{body}: {message}");
+        }
+    }
+
+    #[test]
     fn unknown_parameters_are_reported_before_missing_ones() {
         let (got, message) = code(Action::Create, r#"{"MnpVersionId": 7}"#).unwrap_err();
         assert_eq!(got, codes::UNKNOWN_PARAMETER);
@@ -460,7 +648,7 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics_on_arbitrary_bytes(body in proptest::collection::vec(any::<u8>(), 0..256)) {
-            for action in [Action::Create, Action::Describe, Action::Process] {
+            for action in Action::ALL {
                 let _ = parse(action, &body);
             }
         }
@@ -468,7 +656,7 @@ mod tests {
         #[test]
         fn never_panics_on_arbitrary_json(value in arb_json()) {
             let body = serde_json::to_vec(&value).unwrap();
-            for action in [Action::Create, Action::Describe, Action::Process] {
+            for action in Action::ALL {
                 if let Err(e) = parse(action, &body) {
                     prop_assert!(!e.message.is_empty());
                 }
@@ -487,6 +675,8 @@ mod tests {
             Just("ApprovalItems".to_string()),
             Just("AppId".to_string()),
             Just("ApprovalResult".to_string()),
+            Just("MNPId".to_string()),
+            Just("MNPVersion".to_string()),
             "[A-Za-z]{0,6}",
         ];
         let leaf = prop_oneof![

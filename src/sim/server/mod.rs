@@ -3,9 +3,9 @@
 //! This file ties the parts together: what a [`Sim`] shares between its clones ([`Shared`]), the
 //! simulator clock, and the pipeline every `POST /` goes through in two phases —
 //! [`Sim::begin`] (the headers-only checks of `verify`, before the body is read) and
-//! [`Sim::finish`] (the checks over the body, the fault roll (`faults`), the approval rules
-//! (`state`), the reply, the call log (`calls`) and the latency (`faults`)); `Sim::decide`
-//! (test builds) runs both for a body already at hand. The parts, one concern per file:
+//! [`Sim::finish`] (the checks over the body, the fault roll (`faults`), the rules (`state`,
+//! after auto-approve caught up), the reply, the call log (`calls`) and the latency
+//! (`faults`)); `Sim::decide` (test builds) runs both for a body already at hand. The parts, one concern per file:
 //!
 //! - `verify`: the numbered order of checks of `POST /`, up to typed parameters.
 //! - `body`: reading the body within the size bound and the body timeout ([`RequestBody`]).
@@ -41,10 +41,10 @@ use serde_json::Value;
 
 use super::error::{ApiError, codes};
 use super::params::{Action, ApiRequest};
-use super::state::State;
+use super::state::{Now, State};
 use super::{Call, Sim, SimConfig};
 use crate::tcmpp::Api;
-use crate::tcmpp::model::{CreateMnpApprovalData, Envelope, ProcessMnpApprovalData};
+use crate::tcmpp::model::{BooleanInfo, CreateMnpApprovalData, Envelope, ProcessMnpApprovalData};
 #[cfg(test)]
 pub(crate) use body::MAX_BODY_BYTES;
 pub(crate) use body::RequestBody;
@@ -95,7 +95,7 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(super) fn new(config: SimConfig, now: i64) -> Shared {
+    pub(super) fn new(config: SimConfig, now: Now) -> Shared {
         Shared {
             state: Mutex::new(State::new(config.fixture.clone(), now)),
             calls: Mutex::new(VecDeque::new()),
@@ -158,10 +158,47 @@ impl Sim {
         now.saturating_add(self.inner.config.clock_skew_secs)
     }
 
-    /// Applies the approval rules to a verified request of `api`, answering in its shapes.
-    fn run(&self, api: Api, request: ApiRequest) -> Result<Value, ApiError> {
-        let now = self.now_unix();
+    /// The current time on both clocks the state uses: the simulator clock and tokio's.
+    pub(crate) fn now(&self) -> Now {
+        Now {
+            unix: self.now_unix(),
+            instant: tokio::time::Instant::now(),
+        }
+    }
+
+    /// The state, locked, once auto-approve ([`SimConfig::auto_approve`]) has caught up with
+    /// `now`: approvals approve themselves lazily, whenever the state is used.
+    pub(super) fn state(&self, now: Now) -> MutexGuard<'_, State> {
         let mut state = lock(&self.inner.state);
+        if let Some(after) = self.inner.config.auto_approve {
+            state.auto_approve(after, now);
+        }
+        state
+    }
+
+    /// Test hook: the `MNPVersionId`s of a mini program's release history, newest first, read
+    /// without a request (so without faults or rate limits).
+    #[cfg(test)]
+    pub(crate) fn released_ids(&self, platform_id: &str, mnp_id: &str) -> Vec<i64> {
+        let req = crate::tcmpp::model::MnpRequest {
+            mnp_id: mnp_id.to_string(),
+            platform_id: platform_id.to_string(),
+        };
+        self.state(self.now())
+            .release_history(&req)
+            .map(|h| {
+                h.data_list
+                    .iter()
+                    .filter_map(|r| r.mnp_version_id)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Applies the rules to a verified request of `api`, answering in its shapes.
+    fn run(&self, api: Api, request: ApiRequest) -> Result<Value, ApiError> {
+        let now = self.now();
+        let mut state = self.state(now);
         let data = match request {
             ApiRequest::Create(req) => {
                 let approval_no = state.create(&req, now)?;
@@ -175,6 +212,22 @@ impl Sim {
             ApiRequest::Process(req) => {
                 state.process(&req, now)?;
                 serde_json::to_value(ProcessMnpApprovalData { result: true })
+            }
+            ApiRequest::StageVersions(req) => serde_json::to_value(state.stage_versions(&req)?)
+                .map(|mut data| {
+                    if api == Api::Tcsas {
+                        add_age_ratings(&mut data);
+                    }
+                    data
+                }),
+            ApiRequest::ReleaseHistory(req) => serde_json::to_value(state.release_history(&req)?),
+            ApiRequest::Release(req) => {
+                state.release(&req, now)?;
+                serde_json::to_value(BooleanInfo { result: true })
+            }
+            ApiRequest::Rollback(req) => {
+                state.rollback(&req, now)?;
+                serde_json::to_value(BooleanInfo { result: true })
             }
         };
         data.map_err(|e| ApiError::new(codes::INTERNAL_ERROR, format!("internal error: {e}")))
@@ -268,6 +321,16 @@ impl Sim {
     ) -> Decision {
         let begun = self.begin(headers, host);
         self.finish(begun, headers, &RequestBody::from(body))
+    }
+}
+
+/// TCSAS's stage versions also carry `AgeRatings` (its SDK's `DescribeMPAllStageVersionsResp`);
+/// the simulator has none to report, so it is null.
+fn add_age_ratings(data: &mut Value) {
+    for item in data.as_array_mut().into_iter().flatten() {
+        if let Some(item) = item.as_object_mut() {
+            item.insert("AgeRatings".to_string(), Value::Null);
+        }
     }
 }
 

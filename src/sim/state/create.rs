@@ -3,7 +3,7 @@
 //!
 //! Pure, like all of `state`: it must not change anything when it returns an error.
 
-use super::{State, package_expired};
+use super::{Now, State, package_expired};
 use crate::sim::error::{ApiError, codes};
 use crate::tcmpp::model::{ApplyAction, ApprovalStatus, CreateMnpApprovalRequest};
 
@@ -13,7 +13,7 @@ impl State {
     pub(crate) fn create(
         &mut self,
         req: &CreateMnpApprovalRequest,
-        now: i64,
+        now: Now,
     ) -> Result<Option<String>, ApiError> {
         if req.mnp_version_id <= 0 {
             return Err(ApiError::invalid_value(format!(
@@ -58,7 +58,8 @@ impl State {
                 match found {
                     Some(a) => {
                         a.status = ApprovalStatus::Cancelled;
-                        a.approval_time = Some(now);
+                        a.approval_time = Some(now.unix);
+                        a.listed_code = None;
                         Ok(None)
                     }
                     None => Err(ApiError::new(

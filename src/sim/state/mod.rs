@@ -1,9 +1,10 @@
-//! The simulated platform's approval records and the rules that change them: submit, cancel,
-//! list, approve/reject.
+//! The simulated platform's approval records and release histories, and the rules that change
+//! them: submit, cancel, list, approve/reject (by hand or automatically), describe a mini
+//! program's versions and releases, release, roll back.
 //!
-//! Pure: every operation takes typed, already-validated parameters and the current unix time and
-//! returns data or an [`ApiError`]. It must not know about HTTP, signing, rate limits, faults or
-//! clocks, and must not change anything when it returns an error.
+//! Pure: every operation takes typed, already-validated parameters and the current time ([`Now`])
+//! and returns data or an [`ApiError`]. It must not know about HTTP, signing, rate limits, faults
+//! or read clocks itself, and must not change anything when it returns an error.
 //!
 //! Rules (documented choices where the real service's behaviour is not published):
 //! - Each approval belongs to a platform and a version; a version belongs to a mini program (the
@@ -22,6 +23,10 @@
 //! - `DescribeMNPApprovalList` is newest first (by creation order); `Keyword` matches `MNPName`,
 //!   `MNPId` or `MNPVersion` as a case-insensitive substring; `ApplicationId`/`TeamId` match
 //!   exactly; reads work on expired platforms too.
+//! - Auto-approve (`SimConfig::auto_approve`): before each operation, every processing (or
+//!   pending) approval at least that old by tokio's clock is approved by `auto-approve`, with an
+//!   empty note.
+//! - Release rules, phases and rollbacks: see `versions` and `release`.
 //! - Times are rendered as `YYYY-MM-DD HH:MM:SS` in Beijing time (UTC+8), like the console.
 //!
 //! # Layout
@@ -30,7 +35,10 @@
 //!   how a record's descriptive fields come from the fixture or the defaults.
 //! - `create`: `CreateMNPApproval` (submit, cancel).
 //! - `list`: `DescribeMNPApprovalList`.
-//! - `process`: `ProcessMNPApproval`, and approving or rejecting as the approver would.
+//! - `process`: `ProcessMNPApproval`, approving or rejecting as the approver would, and
+//!   auto-approve.
+//! - `versions`: `DescribeMNPAllStageVersions` and `DescribeMNPReleasedVersionHistory`.
+//! - `release`: `ReleaseMNPVersion` and `RollbackMNPVersion`.
 //!
 //! This file owns [`State`] itself: seeding from the fixture, the lookups every action family
 //! shares, and the list of every approval.
@@ -39,35 +47,75 @@ mod create;
 mod list;
 mod process;
 mod records;
+mod release;
+mod versions;
 
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
+
+use tokio::time::Instant;
+
 use super::error::{ApiError, codes};
 use super::fixture::Fixture;
 use crate::tcmpp::model::ApprovalStatus;
-use records::{APPROVAL_USER, Approval, PlatformView};
+use records::{APPROVAL_USER, Approval, PlatformView, Release, Releases};
 
 pub use records::SimApproval;
 
-/// All approvals of all platforms, and the fixture that describes platforms and versions.
-#[derive(Debug, Clone, Default)]
+/// The time an operation happens at, on both clocks the state uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Now {
+    /// The simulator clock (unix seconds), for the times records show.
+    pub(crate) unix: i64,
+    /// tokio's monotonic clock, for ages (auto-approve); tests pause and advance it.
+    pub(crate) instant: Instant,
+}
+
+/// All approvals and release histories of all platforms, and the fixture that describes
+/// platforms and versions.
+#[derive(Debug, Clone)]
 pub(crate) struct State {
     fixture: Option<Fixture>,
     /// In creation order.
     approvals: Vec<Approval>,
     next_no: u64,
+    /// Per (platform, `MNPId`): what has been online, and how many releases the simulator did.
+    releases: BTreeMap<(String, String), Releases>,
+    /// When the simulator started: the `CreateTime` of every version.
+    started: i64,
 }
 
 impl State {
-    /// A state holding the fixture's pre-existing approvals (created at `now`, in file order).
+    /// A state holding the fixture's pre-existing approvals (created at `now`, in file order)
+    /// and release histories (released at `now`).
     /// Approvals the rules would refuse (a second processing one for a mini program) are skipped
     /// with a warning; `Fixture::validate` rejects such fixtures up front.
-    pub(crate) fn new(fixture: Option<Fixture>, now: i64) -> State {
+    pub(crate) fn new(fixture: Option<Fixture>, now: Now) -> State {
+        let releases = fixture
+            .iter()
+            .flat_map(|f| &f.platforms)
+            .flat_map(|p| p.mini_programs.iter().map(move |m| (p, m)))
+            .filter(|(_, m)| !m.released.is_empty())
+            .map(|(p, m)| {
+                let history = m
+                    .released
+                    .iter()
+                    .map(|&version_id| Release {
+                        version_id,
+                        time: now.unix,
+                    })
+                    .collect();
+                ((p.id.clone(), m.id.clone()), Releases { history, count: 0 })
+            })
+            .collect();
         let mut state = State {
             fixture,
             approvals: Vec::new(),
             next_no: 1,
+            releases,
+            started: now.unix,
         };
         type Seed = (String, i64, ApprovalStatus, Option<String>, Option<i64>);
         let seeds: Vec<Seed> = state
@@ -99,9 +147,9 @@ impl State {
                 a.listed_code = code;
                 match status {
                     ApprovalStatus::Processing => {}
-                    ApprovalStatus::Cancelled => a.approval_time = Some(now),
+                    ApprovalStatus::Cancelled => a.approval_time = Some(now.unix),
                     ApprovalStatus::Approved | ApprovalStatus::Rejected => {
-                        a.approval_time = Some(now);
+                        a.approval_time = Some(now.unix);
                         a.approval_user = Some(APPROVAL_USER.to_string());
                     }
                 }
@@ -140,7 +188,7 @@ impl State {
         })
     }
 
-    fn new_approval(&mut self, platform_id: &str, version_id: i64, now: i64) -> String {
+    fn new_approval(&mut self, platform_id: &str, version_id: i64, now: Now) -> String {
         let approval_no = format!("MNPA{:012}", self.next_no);
         self.next_no += 1;
         self.approvals.push(Approval {
@@ -148,13 +196,35 @@ impl State {
             approval_no: approval_no.clone(),
             mnp_version_id: version_id,
             status: ApprovalStatus::Processing,
-            apply_time: now,
+            apply_time: now.unix,
+            applied_at: now.instant,
             approval_time: None,
             approval_user: None,
             approval_note: None,
             listed_code: None,
         });
         approval_no
+    }
+
+    /// The latest approval of a version (by creation order), if it has any.
+    fn latest_approval(&self, platform_id: &str, version_id: i64) -> Option<&Approval> {
+        self.approvals
+            .iter()
+            .rev()
+            .find(|a| a.platform_id == platform_id && a.mnp_version_id == version_id)
+    }
+
+    /// The release history of a mini program, if it has ever been released.
+    fn releases_of(&self, platform_id: &str, mnp_id: &str) -> Option<&Releases> {
+        self.releases
+            .get(&(platform_id.to_string(), mnp_id.to_string()))
+    }
+
+    /// The online version of a mini program: the last of its release history.
+    fn online_of(&self, platform_id: &str, mnp_id: &str) -> Option<i64> {
+        self.releases_of(platform_id, mnp_id)
+            .and_then(|r| r.history.last())
+            .map(|r| r.version_id)
     }
 
     /// Every approval of every platform, oldest first.

@@ -1,9 +1,16 @@
-//! `ProcessMNPApproval`: approving or rejecting a processing approval, and the same as the
-//! approver would do it ([`State::process_version`], for the demo and tests).
+//! `ProcessMNPApproval`: approving or rejecting a processing approval, the same as the
+//! approver would do it ([`State::process_version`], for the demo and tests), and approvals that
+//! approve themselves once old enough ([`State::auto_approve`], `SimConfig::auto_approve`).
 //!
-//! Pure, like all of `state`: it must not change anything when it returns an error.
+//! Pure, like all of `state`: it must not change anything when it returns an error. A decided
+//! approval lists its own status code from then on (a fixture `code` no longer applies).
 
-use super::{APPROVAL_USER, State, package_expired};
+use std::time::Duration;
+
+use super::{APPROVAL_USER, Now, State, package_expired};
+
+/// `ApprovalUser` of the approvals [`State::auto_approve`] decides.
+pub(crate) const AUTO_APPROVAL_USER: &str = "auto-approve";
 use crate::sim::error::{ApiError, codes};
 use crate::tcmpp::model::{ApprovalStatus, ProcessMnpApprovalRequest};
 
@@ -12,7 +19,7 @@ impl State {
     pub(crate) fn process(
         &mut self,
         req: &ProcessMnpApprovalRequest,
-        now: i64,
+        now: Now,
     ) -> Result<(), ApiError> {
         let platform = self.known_platform(&req.platform_id)?;
         if platform.package_expired() {
@@ -63,8 +70,9 @@ impl State {
             approval.status =
                 ApprovalStatus::from_code(item.approval_result).unwrap_or(ApprovalStatus::Rejected);
             approval.approval_note = Some(item.approval_note);
-            approval.approval_time = Some(now);
+            approval.approval_time = Some(now.unix);
             approval.approval_user = Some(APPROVAL_USER.to_string());
+            approval.listed_code = None;
         }
         Ok(())
     }
@@ -76,7 +84,7 @@ impl State {
         platform_id: &str,
         version_id: i64,
         approve: bool,
-        now: i64,
+        now: Now,
     ) -> Result<String, String> {
         let approval = self
             .approvals
@@ -101,8 +109,27 @@ impl State {
         } else {
             "rejected in the simulator".to_string()
         });
-        approval.approval_time = Some(now);
+        approval.approval_time = Some(now.unix);
         approval.approval_user = Some(APPROVAL_USER.to_string());
+        approval.listed_code = None;
         Ok(approval.approval_no.clone())
+    }
+
+    /// Approves, as [`AUTO_APPROVAL_USER`] with an empty note, every processing (or pending)
+    /// approval created at least `after` before `now` by tokio's clock. Returns how many.
+    pub(crate) fn auto_approve(&mut self, after: Duration, now: Now) -> usize {
+        let mut approved = 0;
+        for approval in &mut self.approvals {
+            let due = now.instant.saturating_duration_since(approval.applied_at) >= after;
+            if approval.status == ApprovalStatus::Processing && due {
+                approval.status = ApprovalStatus::Approved;
+                approval.approval_note = Some(String::new());
+                approval.approval_time = Some(now.unix);
+                approval.approval_user = Some(AUTO_APPROVAL_USER.to_string());
+                approval.listed_code = None;
+                approved += 1;
+            }
+        }
+        approved
     }
 }

@@ -1,5 +1,5 @@
-//! Tests of the approval rules without HTTP: submit and cancel, listing, processing, the
-//! records' metadata and the fixture's initial approvals.
+//! Tests of the rules without HTTP: submit and cancel, listing, processing, the records'
+//! metadata, the fixture's initial approvals, auto-approve's clock and release refusals.
 
 use super::records::APPLY_USER;
 use super::*;
@@ -9,7 +9,15 @@ use crate::tcmpp::model::{
     DescribeMnpApprovalListRequest, ProcessMnpApprovalRequest,
 };
 
-const NOW: i64 = 1_764_288_000; // 2025-11-28 00:00:00 UTC
+const T0: i64 = 1_764_288_000; // 2025-11-28 00:00:00 UTC
+
+/// `unix` on the simulator clock; tokio's clock is irrelevant here (no auto-approve).
+fn now(unix: i64) -> Now {
+    Now {
+        unix,
+        instant: tokio::time::Instant::now(),
+    }
+}
 
 fn create(
     s: &mut State,
@@ -22,7 +30,7 @@ fn create(
         apply_action: action,
         platform_id: platform.into(),
     };
-    s.create(&req, NOW).map(|_| ()).map_err(|e| e.code)
+    s.create(&req, now(T0)).map(|_| ()).map_err(|e| e.code)
 }
 
 fn submit(s: &mut State, version: i64) -> Result<(), &'static str> {
@@ -76,7 +84,7 @@ const SHOP: &str = "platforms:
 
 #[test]
 fn submit_then_resubmit_conflicts() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     assert_eq!(submit(&mut s, 7), Ok(()));
     assert_eq!(submit(&mut s, 7), Err(codes::EXIST_MNP_APPROVAL_RECORD));
     // Another version is another mini program without a fixture.
@@ -92,7 +100,7 @@ fn submit_then_resubmit_conflicts() {
 
 #[test]
 fn versions_of_one_mini_program_conflict() {
-    let mut s = State::new(fixture(SHOP), NOW);
+    let mut s = State::new(fixture(SHOP), now(T0));
     assert_eq!(submit(&mut s, 1), Ok(()));
     assert_eq!(submit(&mut s, 2), Err(codes::EXIST_MNP_APPROVAL_RECORD));
     assert_eq!(cancel(&mut s, 2), Err(codes::MNP_APPROVAL_STATUS_ERROR));
@@ -102,7 +110,7 @@ fn versions_of_one_mini_program_conflict() {
 
 #[test]
 fn cancel_rules() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     assert_eq!(cancel(&mut s, 7), Err(codes::MNP_APPROVAL_STATUS_ERROR));
     submit(&mut s, 7).unwrap();
     assert_eq!(cancel(&mut s, 7), Ok(()));
@@ -125,11 +133,11 @@ fn cancel_rules() {
 
 #[test]
 fn approved_and_rejected_versions_may_be_submitted_again() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     submit(&mut s, 7).unwrap();
-    s.process_version("P", 7, true, NOW).unwrap();
+    s.process_version("P", 7, true, now(T0)).unwrap();
     assert_eq!(submit(&mut s, 7), Ok(()));
-    s.process_version("P", 7, false, NOW).unwrap();
+    s.process_version("P", 7, false, now(T0)).unwrap();
     assert_eq!(submit(&mut s, 7), Ok(()));
     assert_eq!(
         statuses(&s),
@@ -143,7 +151,7 @@ fn approved_and_rejected_versions_may_be_submitted_again() {
 
 #[test]
 fn invalid_version_ids_fail_before_anything_else() {
-    let mut s = State::new(fixture(SHOP), NOW);
+    let mut s = State::new(fixture(SHOP), now(T0));
     for v in [0, -1] {
         assert_eq!(
             create(&mut s, "UNKNOWN", v, ApplyAction::Submit),
@@ -154,7 +162,7 @@ fn invalid_version_ids_fail_before_anything_else() {
 
 #[test]
 fn fixture_platform_rules() {
-    let mut s = State::new(fixture(SHOP), NOW);
+    let mut s = State::new(fixture(SHOP), now(T0));
     assert_eq!(
         create(&mut s, "OTHER", 1, ApplyAction::Submit),
         Err(codes::INVALID_PLATFORM_ID)
@@ -180,7 +188,7 @@ fn fixture_platform_rules() {
 
 #[test]
 fn empty_platform_is_invalid_even_without_fixture() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     for bad in [" ", "", "T\u{0}1"] {
         assert_eq!(
             create(&mut s, bad, 1, ApplyAction::Submit),
@@ -191,12 +199,12 @@ fn empty_platform_is_invalid_even_without_fixture() {
 
 #[test]
 fn describe_pages_newest_first_with_filters() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     for v in 1..=5 {
         submit(&mut s, v).unwrap();
     }
     cancel(&mut s, 2).unwrap();
-    s.process_version("P", 4, true, NOW).unwrap();
+    s.process_version("P", 4, true, now(T0)).unwrap();
     // Another platform's approvals never show.
     create(&mut s, "Q", 9, ApplyAction::Submit).unwrap();
 
@@ -234,7 +242,7 @@ fn describe_pages_newest_first_with_filters() {
 
 #[test]
 fn describe_validates_paging_and_statuses() {
-    let s = State::new(None, NOW);
+    let s = State::new(None, now(T0));
     let req = |offset, limit, statuses: Option<Vec<i64>>| DescribeMnpApprovalListRequest {
         offset,
         limit,
@@ -261,7 +269,7 @@ fn describe_validates_paging_and_statuses() {
 
 #[test]
 fn describe_keyword_application_and_team_filters() {
-    let mut s = State::new(fixture(SHOP), NOW);
+    let mut s = State::new(fixture(SHOP), now(T0));
     submit(&mut s, 1).unwrap();
     submit(&mut s, 42).unwrap();
     let find = |keyword: Option<&str>, app: Option<&str>, team: Option<&str>| {
@@ -292,7 +300,7 @@ fn describe_keyword_application_and_team_filters() {
 
 #[test]
 fn records_carry_fixture_and_default_metadata() {
-    let mut s = State::new(fixture(SHOP), NOW);
+    let mut s = State::new(fixture(SHOP), now(T0));
     submit(&mut s, 2).unwrap();
     submit(&mut s, 42).unwrap();
     let list = s.approvals();
@@ -326,7 +334,7 @@ fn fixture_approvals_seed_the_state() {
       - {version: 2, status: processing}
 ",
         ),
-        NOW,
+        now(T0),
     );
     assert_eq!(
         statuses(&s),
@@ -356,7 +364,7 @@ fn invalid_fixture_approvals_are_skipped_not_fatal() {
         };
         2
     ];
-    let s = State::new(Some(f), NOW);
+    let s = State::new(Some(f), now(T0));
     assert_eq!(statuses(&s), vec![(1, ApprovalStatus::Processing)]);
 }
 
@@ -374,14 +382,14 @@ fn process(s: &mut State, no: &str, items: Vec<(&str, i64)>) -> Result<(), &'sta
                 })
                 .collect(),
         },
-        NOW + 60,
+        now(T0 + 60),
     )
     .map_err(|e| e.code)
 }
 
 #[test]
 fn process_rules() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     submit(&mut s, 1).unwrap();
     submit(&mut s, 2).unwrap();
     assert_eq!(
@@ -421,19 +429,19 @@ fn process_rules() {
 
 #[test]
 fn process_version_reports_missing_processing_approval() {
-    let mut s = State::new(None, NOW);
-    assert!(s.process_version("P", 1, true, NOW).is_err());
+    let mut s = State::new(None, now(T0));
+    assert!(s.process_version("P", 1, true, now(T0)).is_err());
     submit(&mut s, 1).unwrap();
     assert_eq!(
-        s.process_version("P", 1, true, NOW).as_deref(),
+        s.process_version("P", 1, true, now(T0)).as_deref(),
         Ok("MNPA000000000001")
     );
-    assert!(s.process_version("P", 1, true, NOW).is_err());
+    assert!(s.process_version("P", 1, true, now(T0)).is_err());
 }
 
 #[test]
 fn sim_approval_serialises_flat() {
-    let mut s = State::new(None, NOW);
+    let mut s = State::new(None, now(T0));
     submit(&mut s, 1).unwrap();
     let json = serde_json::to_value(s.approvals()).unwrap();
     assert_eq!(json[0]["PlatformId"], "P");
@@ -441,4 +449,87 @@ fn sim_approval_serialises_flat() {
     assert_eq!(json[0]["ApprovalStatus"], 1);
     let back: Vec<SimApproval> = serde_json::from_value(json).unwrap();
     assert_eq!(back, s.approvals());
+}
+
+#[test]
+fn auto_approve_counts_age_on_tokio_clock_not_the_simulator_clock() {
+    let t0 = tokio::time::Instant::now();
+    let at = |unix: i64, after: u64| Now {
+        unix,
+        instant: t0 + std::time::Duration::from_millis(after),
+    };
+    let mut s = State::new(None, at(T0, 0));
+    s.create(
+        &CreateMnpApprovalRequest {
+            mnp_version_id: 7,
+            apply_action: ApplyAction::Submit,
+            platform_id: "P".into(),
+        },
+        at(T0, 0),
+    )
+    .unwrap();
+    let after = std::time::Duration::from_secs(2);
+    // A simulator clock far ahead does not make the approval old.
+    assert_eq!(s.auto_approve(after, at(T0 + 3600, 1999)), 0);
+    assert_eq!(s.auto_approve(after, at(T0 + 5, 2000)), 1);
+    assert_eq!(s.auto_approve(after, at(T0 + 9, 9000)), 0, "decided once");
+    let record = &s.approvals()[0].record;
+    assert_eq!(record.status(), Some(ApprovalStatus::Approved));
+    assert_eq!(record.approval_user.as_deref(), Some("auto-approve"));
+    assert_eq!(record.approval_note.as_deref(), Some(""));
+    assert_eq!(record.approval_time.as_deref(), Some("2025-11-28 08:00:05"));
+}
+
+#[test]
+fn release_refusals_change_nothing() {
+    use crate::tcmpp::model::{MnpRequest, ReleaseMnpVersionRequest, RollbackMnpVersionRequest};
+    let mut s = State::new(
+        fixture(
+            "platforms:
+  - id: P
+    mini_programs:
+      - {id: shop, released: [1], release_limit: 0, versions: [{id: 1}, {id: 2}]}
+    approvals: [{version: 2, status: approved}]
+",
+        ),
+        now(T0),
+    );
+    let release = |s: &mut State, version| {
+        s.release(
+            &ReleaseMnpVersionRequest {
+                mnp_version_id: version,
+                platform_id: "P".into(),
+            },
+            now(T0 + 60),
+        )
+        .map_err(|e| e.code)
+    };
+    let history = |s: &State| {
+        s.release_history(&MnpRequest {
+            mnp_id: "shop".into(),
+            platform_id: "P".into(),
+        })
+        .unwrap()
+    };
+    let before = history(&s);
+    assert_eq!(
+        release(&mut s, 2),
+        Err(codes::MNP_RELEASE_NUMBER_EXCEED_LIMIT)
+    );
+    assert_eq!(release(&mut s, 1), Err(codes::MNP_VERSION_RELEASED));
+    let rollback = s.rollback(
+        &RollbackMnpVersionRequest {
+            mnp_id: "shop".into(),
+            mnp_version_id: 2,
+            platform_id: "P".into(),
+            mnp_version: "1.0.2".into(),
+        },
+        now(T0 + 60),
+    );
+    assert_eq!(rollback.map_err(|e| e.code), Err(codes::FAILED_OPERATION));
+    assert_eq!(history(&s), before);
+    assert_eq!(
+        before.data_list[0].update_time.as_deref(),
+        Some("2025-11-28 08:00:00")
+    );
 }

@@ -12,9 +12,10 @@ use crate::sim::error::codes;
 use crate::sim::server::{Decision, Reply};
 use crate::sim::{Sim, SimConfig};
 use crate::tcmpp::model::{
-    API_VERSION, CREATE_MNP_APPROVAL, DESCRIBE_MNP_APPROVAL_LIST, PROCESS_MNP_APPROVAL,
+    API_VERSION, CREATE_MNP_APPROVAL, DESCRIBE_MNP_ALL_STAGE_VERSIONS, DESCRIBE_MNP_APPROVAL_LIST,
+    DESCRIBE_MNP_RELEASED_VERSION_HISTORY, PROCESS_MNP_APPROVAL, RELEASE_MNP_VERSION,
+    ROLLBACK_MNP_VERSION,
 };
-use crate::tcmpp::sign;
 
 // ---- Without HTTP: `decide` is total over arbitrary headers and bodies. ----
 
@@ -37,38 +38,16 @@ const KNOWN_CODES: &[&str] = &[
     codes::PACKAGE_ALREADY_EXPIRED,
     codes::MNP_TEAM_NOT_ASSOCIATED,
     codes::APPROVAL_NOT_EXIST,
+    codes::INVALID_MNP_ID,
+    codes::INVALID_MINI_APP_ID,
+    codes::INVALID_MNP_VERSION_ID,
+    codes::ONLY_RELEASE_APPROVED,
+    codes::MNP_VERSION_RELEASED,
+    codes::RELEASE_NEEDS_GREATER_VERSION,
+    codes::MNP_RELEASE_NUMBER_EXCEED_LIMIT,
+    codes::MNP_ONLINE_VERSION_NOT_EXIST,
+    codes::FAILED_OPERATION,
 ];
-
-/// Signed headers for `body` as the simulator at `host` expects them.
-fn signed_headers(sim: &Sim, action: &str, body: &[u8]) -> HeaderMap {
-    let config = sim.config();
-    let timestamp = now();
-    let auth = sign::authorization(
-        &config.secret_id,
-        &config.secret_key,
-        &sign::Request {
-            service: sign::SERVICE,
-            host: "sim.test",
-            content_type: sign::CONTENT_TYPE,
-            payload: body,
-            timestamp,
-        },
-    );
-    let mut headers = HeaderMap::new();
-    for (name, value) in [
-        ("x-tc-action", action.to_string()),
-        ("x-tc-version", API_VERSION.to_string()),
-        ("x-tc-timestamp", timestamp.to_string()),
-        ("content-type", sign::CONTENT_TYPE.to_string()),
-        ("authorization", auth),
-    ] {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_str(&value).unwrap(),
-        );
-    }
-    headers
-}
 
 fn assert_proper(decision: &Decision) -> Value {
     let Reply::Json(text) = &decision.reply else {
@@ -172,6 +151,8 @@ proptest! {
     fn decide_answers_any_signed_body(
         action in prop_oneof![
             Just(CREATE_MNP_APPROVAL), Just(DESCRIBE_MNP_APPROVAL_LIST), Just(PROCESS_MNP_APPROVAL),
+            Just(DESCRIBE_MNP_ALL_STAGE_VERSIONS), Just(DESCRIBE_MNP_RELEASED_VERSION_HISTORY),
+            Just(RELEASE_MNP_VERSION), Just(ROLLBACK_MNP_VERSION),
         ],
         params in proptest::collection::btree_map(
             prop_oneof![
@@ -179,12 +160,13 @@ proptest! {
                 Just("PlatformId".to_string()), Just("Offset".to_string()),
                 Just("Limit".to_string()), Just("ApprovalNo".to_string()),
                 Just("ApprovalItems".to_string()), Just("ApprovalStatusList".to_string()),
+                Just("MNPId".to_string()), Just("MNPVersion".to_string()),
                 "[A-Za-z]{1,8}",
             ],
             prop_oneof![
                 Just(Value::Null),
                 any::<i64>().prop_map(Value::from),
-                prop_oneof![Just("submit"), Just("cancel"), Just("P"), Just("")].prop_map(Value::from),
+                prop_oneof![Just("submit"), Just("cancel"), Just("P"), Just(""), Just("mnp-1")].prop_map(Value::from),
                 Just(json!([{"AppId": "a", "ApprovalResult": 3}])),
                 Just(json!([1, 2, 3])),
                 Just(json!({})),

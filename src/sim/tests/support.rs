@@ -4,11 +4,14 @@
 //!
 //! Helpers only; no tests here.
 
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::sim::{Call, Fixture, Sim, SimConfig, SimHandle, spawn};
-use crate::tcmpp::model::{API_VERSION, CREATE_MNP_APPROVAL, DESCRIBE_MNP_APPROVAL_LIST};
+use crate::tcmpp::model::{
+    API_VERSION, CREATE_MNP_APPROVAL, DESCRIBE_MNP_ALL_STAGE_VERSIONS, DESCRIBE_MNP_APPROVAL_LIST,
+    DESCRIBE_MNP_RELEASED_VERSION_HISTORY, RELEASE_MNP_VERSION, ROLLBACK_MNP_VERSION,
+};
 use crate::tcmpp::sign;
 
 pub(super) const P: &str = "TPLATFORM1";
@@ -24,6 +27,49 @@ pub(super) const FIXTURE: &str = "platforms:
   - id: TNOTEAM
     team_associated: false
 ";
+
+/// A platform with release history: `mnp-shop` has 101 online (its release history), 102
+/// approved, 103 pending review (listed as code 0), 104 still in development, and at most 3
+/// releases and rollbacks; `mnp-news` has never been released. `TEXPIRED` has an online version
+/// but an expired package.
+pub(super) const RELEASES: &str = "platforms:
+  - id: TPLATFORM1
+    mini_programs:
+      - id: mnp-shop
+        name: Shop
+        icon: https://example.invalid/shop.png
+        type: MNP
+        released: [101]
+        release_limit: 3
+        versions:
+          - {id: 101, version: '1.0.0', intro: First release}
+          - {id: 102, version: '1.1.0'}
+          - {id: 103, version: '1.2.0'}
+          - {id: 104, platform_phase: false}
+      - id: mnp-news
+        name: News
+        versions: [{id: 201, version: '2.0.0'}, {id: 202, version: '2.1.0'}]
+    approvals:
+      - {version: 101, status: approved}
+      - {version: 102, status: approved}
+      - {version: 103, status: processing, code: 0}
+      - {version: 202, status: rejected, note: blurry}
+  - id: TEXPIRED
+    package_expired: true
+    mini_programs:
+      - {id: mnp-old, released: [1], versions: [{id: 1}, {id: 2}]}
+    approvals:
+      - {version: 2, status: approved}
+";
+
+/// A seeded simulator with the [`RELEASES`] fixture.
+pub(super) fn releases_config() -> SimConfig {
+    SimConfig {
+        fixture: Some(Fixture::from_yaml(RELEASES).unwrap()),
+        seed: Some(1),
+        ..SimConfig::default()
+    }
+}
 
 pub(super) fn fixture_config() -> SimConfig {
     SimConfig {
@@ -237,6 +283,55 @@ impl Api {
         self.call(DESCRIBE_MNP_APPROVAL_LIST, params).await
     }
 
+    /// A request of `action` signed for `api` and naming its version.
+    pub(super) fn req_as(&self, api: crate::tcmpp::Api, action: &str, params: Value) -> Req {
+        let mut r = self.req(action, params);
+        r.sign_service = api.service().to_string();
+        r.version = Some(api.version().to_string());
+        r
+    }
+
+    /// `DescribeMNPAllStageVersions` of `mnp` on [`P`].
+    pub(super) async fn stage_versions(&self, mnp: &str) -> Reply {
+        self.call(
+            DESCRIBE_MNP_ALL_STAGE_VERSIONS,
+            json!({"MNPId": mnp, "PlatformId": P}),
+        )
+        .await
+    }
+
+    /// `DescribeMNPReleasedVersionHistory` of `mnp` on [`P`].
+    pub(super) async fn history(&self, mnp: &str) -> Reply {
+        self.call(
+            DESCRIBE_MNP_RELEASED_VERSION_HISTORY,
+            json!({"MNPId": mnp, "PlatformId": P}),
+        )
+        .await
+    }
+
+    /// `ReleaseMNPVersion` of `version` on `platform`.
+    pub(super) async fn release_on(&self, platform: &str, version: i64) -> Reply {
+        self.call(
+            RELEASE_MNP_VERSION,
+            json!({"MNPVersionId": version, "PlatformId": platform}),
+        )
+        .await
+    }
+
+    /// `ReleaseMNPVersion` of `version` on [`P`].
+    pub(super) async fn release(&self, version: i64) -> Reply {
+        self.release_on(P, version).await
+    }
+
+    /// `RollbackMNPVersion` of `mnp` to `version` (`MNPVersion` `string`) on [`P`].
+    pub(super) async fn rollback(&self, mnp: &str, version: i64, string: &str) -> Reply {
+        self.call(
+            ROLLBACK_MNP_VERSION,
+            json!({"MNPId": mnp, "MNPVersionId": version, "PlatformId": P, "MNPVersion": string}),
+        )
+        .await
+    }
+
     pub(super) async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.url))
@@ -297,4 +392,98 @@ pub(super) fn codes_of(calls: &[Call]) -> Vec<Option<&str>> {
 pub(super) fn unix_secs(t: std::time::SystemTime) -> i64 {
     let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     i64::try_from(secs).unwrap()
+}
+
+/// `(MNPVersionId, Phase)` of each item of a `DescribeMNPAllStageVersions` answer, in order.
+pub(super) fn phases(data: &Value) -> Vec<(i64, String)> {
+    data.as_array()
+        .expect("a list of stage versions")
+        .iter()
+        .map(|v| {
+            (
+                v["MNPVersionId"].as_i64().unwrap(),
+                v["Phase"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `MNPVersionId`s of a `DescribeMNPReleasedVersionHistory` answer, in order; checks
+/// `TotalCount` against them.
+#[track_caller]
+pub(super) fn history_ids(data: &Value) -> Vec<i64> {
+    let ids: Vec<i64> = data["DataList"]
+        .as_array()
+        .expect("DataList")
+        .iter()
+        .map(|v| v["MNPVersionId"].as_i64().unwrap())
+        .collect();
+    assert_eq!(data["TotalCount"], json!(ids.len()), "{data}");
+    ids
+}
+
+/// Unix seconds of a `YYYY-MM-DD HH:MM:SS` Beijing time, as records show times.
+pub(super) fn beijing_unix(text: &str) -> i64 {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::PrimitiveDateTime::parse(text, format)
+        .unwrap_or_else(|e| panic!("`{text}` is not a record time: {e}"))
+        .assume_offset(time::macros::offset!(+8))
+        .unix_timestamp()
+}
+
+/// Replaces every time field (`CreateTime`, `UpdateTime`, `ApplyTime`, `ApprovalTime`) that is
+/// a string by `"<time>"`, after checking it lies in `[lo, hi]` (unix seconds), so that a body
+/// can be compared exactly.
+#[track_caller]
+pub(super) fn redact_times(value: &mut Value, lo: i64, hi: i64) {
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map.iter_mut() {
+                let is_time = ["CreateTime", "UpdateTime", "ApplyTime", "ApprovalTime"]
+                    .contains(&key.as_str());
+                match field {
+                    Value::String(text) if is_time => {
+                        let t = beijing_unix(text);
+                        assert!((lo..=hi).contains(&t), "{key} {text} not in [{lo}, {hi}]");
+                        *field = json!("<time>");
+                    }
+                    other => redact_times(other, lo, hi),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_times(v, lo, hi)),
+        _ => {}
+    }
+}
+
+/// Signed headers of a TCMPP request of `action` with `body`, for host `sim.test`, as `sim`
+/// expects them (for `Sim::decide`).
+pub(super) fn signed_headers(sim: &Sim, action: &str, body: &[u8]) -> HeaderMap {
+    let config = sim.config();
+    let timestamp = now();
+    let auth = sign::authorization(
+        &config.secret_id,
+        &config.secret_key,
+        &sign::Request {
+            service: sign::SERVICE,
+            host: "sim.test",
+            content_type: sign::CONTENT_TYPE,
+            payload: body,
+            timestamp,
+        },
+    );
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("x-tc-action", action.to_string()),
+        ("x-tc-version", API_VERSION.to_string()),
+        ("x-tc-timestamp", timestamp.to_string()),
+        ("content-type", sign::CONTENT_TYPE.to_string()),
+        ("authorization", auth),
+    ] {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(&value).unwrap(),
+        );
+    }
+    headers
 }
