@@ -13,6 +13,7 @@ mod e2e;
 mod first_hour;
 mod gitflow;
 mod pipelines;
+mod releasing;
 mod saved_plans;
 mod tcsas;
 mod watch;
