@@ -68,6 +68,7 @@
 pub mod apply;
 pub mod git;
 pub mod manifest;
+pub mod notify;
 pub mod observe;
 pub mod plan;
 pub mod reconcile;
