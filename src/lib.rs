@@ -24,6 +24,9 @@
 //! - [`report`]: text, JSON and markdown rendering.
 //! - [`tcmpp`]: the API client — signing, typed calls, the error-class table, retries.
 //! - [`git`]: every git call (commit, pull, URL redaction).
+//! - [`notify`]: notifications to people: event batches formatted for a JSON webhook, WeCom,
+//!   Feishu, DingTalk or Slack, signed, and delivered in the background with rate limits and
+//!   retries.
 //! - `sim` (feature `sim`): a faithful local simulator of the TCMPP endpoint.
 //! - `watch` (feature `watch`): the long-running loop: triggers, file events, health, metrics.
 //!

@@ -329,9 +329,7 @@ fn hidden_parts(url: &Url) -> Vec<String> {
     };
     for segment in url.path().split('/').filter(|s| looks_like_token(s)) {
         add(segment);
-        if let Ok(decoded) = percent_decode(segment) {
-            add(&decoded);
-        }
+        add(&percent_encoding::percent_decode_str(segment).decode_utf8_lossy());
     }
     if let Some(query) = url.query() {
         for pair in query.split('&') {
@@ -350,12 +348,4 @@ fn hidden_parts(url: &Url) -> Vec<String> {
     // Longest first, so a value that contains another is replaced whole.
     parts.sort_by_key(|p| std::cmp::Reverse(p.len()));
     parts
-}
-
-fn percent_decode(text: &str) -> Result<String, std::string::FromUtf8Error> {
-    let pairs = url::form_urlencoded::parse(format!("x={text}").as_bytes())
-        .map(|(_, v)| v.into_owned())
-        .next()
-        .unwrap_or_default();
-    Ok(pairs)
 }
