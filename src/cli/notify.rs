@@ -74,20 +74,29 @@ pub async fn exec(global: &Global, args: NotifyArgs) -> anyhow::Result<ExitCode>
     }
 }
 
+/// Prints `error: WHY` (through the logger with `--log-format json`) and gives the usage exit
+/// code.
+fn usage_error(why: &str) -> ExitCode {
+    if super::json_logs() {
+        tracing::error!("{why}");
+    } else {
+        eprintln!("error: {why}");
+    }
+    ExitCode::from(super::EXIT_USAGE)
+}
+
 /// How long `notify test` waits for one sink's answer.
 const TEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn test(_global: &Global, args: TestArgs) -> anyhow::Result<ExitCode> {
     let sinks = match args.sinks.sinks() {
         Ok(sinks) => sinks,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(super::EXIT_USAGE));
-        }
+        Err(e) => return Ok(usage_error(&e.to_string())),
     };
     if sinks.is_empty() {
-        eprintln!("error: no notification sink: pass --notify URL or set MNPSYNC_NOTIFY");
-        return Ok(ExitCode::from(super::EXIT_USAGE));
+        return Ok(usage_error(
+            "no notification sink: pass --notify URL or set MNPSYNC_NOTIFY",
+        ));
     }
     let order: Vec<String> = sinks.iter().map(|s| s.display().to_string()).collect();
     let reports: Arc<Mutex<Vec<Report>>> = Arc::default();

@@ -47,6 +47,11 @@ fn each_prefix_names_a_service_and_the_display_form_hides_tokens() {
             "wecom+http://[::1]:9000/hook",
         ),
         (
+            "lark+https://open.larksuite.com/open-apis/bot/v2/hook/abc",
+            SinkKind::Feishu,
+            "feishu+https://open.larksuite.com/open-apis/bot/v2/hook/abc",
+        ),
+        (
             "http://localhost:1/a%2Fb",
             SinkKind::Generic,
             "http://localhost:1/***",
