@@ -26,6 +26,9 @@
 //! - [`git`]: every git call (commit, pull, URL redaction).
 //! - [`window`]: release windows (`Mon-Thu 10:00-16:00 Asia/Shanghai`): parsing, whether releases
 //!   may run at a given instant, and when they next may.
+//! - [`notify`]: notifications to people: event batches formatted for a JSON webhook, WeCom,
+//!   Feishu, DingTalk or Slack, signed, and delivered in the background with rate limits and
+//!   retries.
 //! - `sim` (feature `sim`): a faithful local simulator of the TCMPP endpoint.
 //! - `watch` (feature `watch`): the long-running loop: triggers, file events, health, metrics.
 //!
@@ -71,6 +74,7 @@ pub mod action;
 pub mod apply;
 pub mod git;
 pub mod manifest;
+pub mod notify;
 pub mod observe;
 pub mod plan;
 pub mod reconcile;

@@ -4,6 +4,7 @@
 mod apply;
 mod common;
 mod demo;
+mod notify;
 mod plan;
 mod sim;
 mod status;
@@ -137,6 +138,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Keep reconciling: on manifest changes and every --interval, with health and metrics.
     Watch(watch::WatchArgs),
+    /// Notifications: `notify test` sends a sample event to every sink.
+    Notify(notify::NotifyArgs),
 }
 
 pub fn parse_api(text: &str) -> Result<mnpsync::tcmpp::Api, String> {
@@ -261,6 +264,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sim(args) => sim::exec(global, args).await,
         Command::Demo(args) => demo::exec(global, args).await,
         Command::Watch(args) => watch::exec(global, args).await,
+        Command::Notify(args) => notify::exec(global, args).await,
     }
 }
 

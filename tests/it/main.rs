@@ -1,6 +1,6 @@
 //! The integration tests, in one binary (the crate is linked once): the client against the
 //! simulator and on the wire, the built `mnpsync` binary end to end, durability, saved plans,
-//! the git flow, the CI examples, TCSAS beside TCMPP and `watch`. Helpers that more than one file needs live in
+//! the git flow, the CI examples, TCSAS beside TCMPP, `watch` and `notify test`. Helpers that more than one file needs live in
 //! [`util`].
 
 mod util;
@@ -12,6 +12,7 @@ mod durability;
 mod e2e;
 mod first_hour;
 mod gitflow;
+mod notify;
 mod pipelines;
 mod releasing;
 mod saved_plans;
