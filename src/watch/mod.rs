@@ -144,6 +144,7 @@ pub async fn run(
         attention: BTreeMap::new(),
         last_full: None,
         reconciled: None,
+        window_opens: None,
     };
     watch.run_loop(&mut events).await;
     drop(watch);
@@ -185,6 +186,9 @@ struct Watch<'a> {
     last_full: Option<Instant>,
     /// The manifest set of the last finished reconcile (to find the platforms a change touches).
     reconciled: Option<Desired>,
+    /// When the next release window opens, if the last reconcile deferred a release: the
+    /// loop reconciles then instead of waiting for the interval.
+    window_opens: Option<Instant>,
 }
 
 impl Watch<'_> {
@@ -212,6 +216,9 @@ impl Watch<'_> {
                     rand::random(),
                     rand::random(),
                 );
+                if let Some(at) = self.window_opens.take() {
+                    schedule.next_interval = schedule.next_interval.min(at);
+                }
                 self.report(trigger, &result, &schedule);
                 if result == Reconciled::Interrupted {
                     break;
@@ -395,6 +402,12 @@ impl Watch<'_> {
         };
         self.observe_versions(&applied.plan);
         self.report_attention(&applied.report.attention);
+        for e in &applied.unresolved {
+            tracing::warn!(
+                "{e}; nothing is sent for this document, the rest is reconciled, and the version is looked up again next interval"
+            );
+        }
+        self.window_opens = self.next_window(&applied.report);
         let report = applied.report;
         tracing::info!(%trigger, run_id = %report.run_id, "{}", report::apply_summary_line(&report));
         if shutdown.is_cancelled() {
@@ -442,6 +455,26 @@ impl Watch<'_> {
         } else {
             Reconciled::Converged { actions }
         }
+    }
+
+    /// When the earliest deferred release may run, as a deadline of the loop's clock (a second
+    /// after the window opens, so the window is open when it is checked).
+    fn next_window(&self, report: &crate::apply::ApplyReport) -> Option<Instant> {
+        let now = (self.options.clock)();
+        report
+            .held
+            .iter()
+            .filter_map(|h| h.until.as_deref()?.parse::<jiff::Timestamp>().ok())
+            .min()
+            .map(|until| {
+                let wait = until.duration_since(now);
+                let wait = if wait.is_negative() {
+                    Duration::ZERO
+                } else {
+                    wait.unsigned_abs()
+                };
+                Instant::now() + wait + Duration::from_secs(1)
+            })
     }
 
     /// Logs each attention item once per change (a new item, or a new message for it) and

@@ -789,3 +789,59 @@ async fn an_api_outage_is_reported_and_recovered_from() {
     stop.cancel();
     let _ = server.await;
 }
+
+/// A version declared `release: online` is submitted at start; once the reviewer approves, a
+/// later interval releases it, and nothing more is done after that.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approval_is_followed_by_the_release_on_a_later_interval() {
+    let fixture = mnpsync::sim::Fixture::from_yaml(&format!(
+        "platforms:\n  - id: {PLATFORM}\n    mini_programs:\n      - id: mnp-shop\n        released: [101]\n        versions:\n          - {{id: 101, version: \"1.0.0\"}}\n          - {{id: 102, version: \"1.1.0\"}}\n    approvals:\n      - {{version: 101, status: approved}}\n"
+    ))
+    .unwrap();
+    let setup = Setup::new(SimConfig {
+        fixture: Some(fixture),
+        ..SimConfig::default()
+    })
+    .await;
+    setup.write(
+        "shop.yaml",
+        &format!(
+            "apiVersion: mnpsync/v1\nkind: MNPApproval\nmetadata:\n  name: shop-1-1\nspec:\n  platformId: {PLATFORM}\n  mnpId: mnp-shop\n  version: \"1.1.0\"\n  approval: submitted\n  release: online\n"
+        ),
+    );
+    let watch = setup.watch(&[]).await;
+    let sim = setup.sim();
+    watch
+        .until("the start reconcile submits 1.1.0 (102)", || {
+            let done = creates(sim).contains(&submitted(102));
+            async move { done }
+        })
+        .await;
+    let releases = |sim: &Sim| {
+        sim.calls()
+            .into_iter()
+            .filter(|c| c.action == "ReleaseMNPVersion")
+            .map(|c| (version(&c).unwrap_or(-1), c.code))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(releases(sim), []);
+    sim.process_version(PLATFORM, 102, true).unwrap();
+    watch
+        .until("an interval reconcile releases 102", || {
+            let done = releases(sim) == [(102, None)];
+            async move { done }
+        })
+        .await;
+    // The records know 102 is online: later intervals make no other write (and, every
+    // version being final, list nothing until the full resync).
+    let runs = |w: &Watch| w.stderr().matches("Apply: ").count();
+    let before = runs(&watch);
+    watch
+        .until("another interval reconcile", || {
+            let done = runs(&watch) > before;
+            async move { done }
+        })
+        .await;
+    assert_eq!(releases(sim), [(102, None)]);
+    assert_eq!(creates(sim), [submitted(102)]);
+}
