@@ -215,6 +215,11 @@ impl Records {
                     entry.updated_at = now.clone();
                 }
                 entry.observed = r.observed;
+                if r.observed != Observed::Approved {
+                    entry.approved_seen_at = None;
+                } else if entry.approved_seen_at.is_none() {
+                    entry.approved_seen_at = Some(now.clone());
+                }
                 entry.approvals = r.approvals.clone();
                 if let Some(seen) = observation.get(&r.key) {
                     entry.review = seen.review.clone();

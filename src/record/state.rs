@@ -55,6 +55,10 @@ pub struct StateEntry {
     /// The API the version was last declared for (`spec.api`), so a prune goes through it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<crate::tcmpp::Api>,
+    /// When mnpsync first saw the version approved (RFC 3339), for the approval-to-release
+    /// time; cleared when it is seen otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_seen_at: Option<String>,
 }
 
 impl StateEntry {
@@ -80,6 +84,7 @@ impl StateEntry {
             review: None,
             unknown_code: None,
             api: None,
+            approved_seen_at: None,
         }
     }
 }
@@ -276,6 +281,7 @@ pub(crate) mod tests {
                 review: None,
                 unknown_code: None,
                 api: None,
+                approved_seen_at: Some("2026-11-29T00:00:00Z".into()),
             },
         );
         s.save(dir.path()).unwrap();

@@ -64,6 +64,7 @@ struct MetricsInner {
     last_success: Gauge<f64, AtomicU64>,
     consecutive_failures: Gauge,
     git_pulls: Family<ResultLabel, Counter>,
+    approval_to_release: Histogram,
 }
 
 /// The Prometheus metrics of a watch, served at `/metrics`. Cheap to clone; clones share.
@@ -74,7 +75,9 @@ struct MetricsInner {
 /// `mnpsync_manifest_errors`, `mnpsync_attention_items`, `mnpsync_versions{status}`,
 /// `mnpsync_oldest_processing_approval_age_seconds` (since mnpsync submitted it or first saw it
 /// processing), `mnpsync_last_success_timestamp_seconds`, `mnpsync_consecutive_failures`,
-/// `mnpsync_git_pulls_total{result}`.
+/// `mnpsync_git_pulls_total{result}`, `mnpsync_approval_to_release_seconds` (from when mnpsync
+/// first saw a version approved to its release; releases and rollbacks by outcome are in
+/// `mnpsync_actions_total`).
 #[derive(Clone)]
 pub struct Metrics {
     inner: Arc<MetricsInner>,
@@ -121,6 +124,14 @@ impl Metrics {
             "Latency of HTTP exchanges with the TCMPP API",
             Unit::Seconds,
             latency.clone(),
+        );
+        // One minute to about three days.
+        let approval_to_release = Histogram::new(exponential_buckets(60.0, 3.0, 9));
+        registry.register_with_unit(
+            "approval_to_release",
+            "Seconds from when mnpsync first saw a version approved to its release",
+            Unit::Seconds,
+            approval_to_release.clone(),
         );
         let manifests_valid = Gauge::default();
         registry.register(
@@ -187,6 +198,7 @@ impl Metrics {
                 last_success,
                 consecutive_failures,
                 git_pulls,
+                approval_to_release,
             }),
         }
     }
@@ -246,6 +258,11 @@ impl Metrics {
                 outcome: r.outcome.as_str().to_string(),
             })
             .inc();
+    }
+
+    /// A release that mnpsync made `seconds` after it first saw the version approved.
+    pub(super) fn released_after(&self, seconds: f64) {
+        self.inner.approval_to_release.observe(seconds.max(0.0));
     }
 
     pub(super) fn manifests(&self, errors: usize) {

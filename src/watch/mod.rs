@@ -372,6 +372,7 @@ impl Watch<'_> {
         let hooks = Hooks {
             metrics: &self.metrics,
             status: &self.status,
+            records: self.records,
         };
         // Platforms a manifest pins to an API are listed and called through it.
         let client = self.client.with_platform_apis(desired.platform_apis());
@@ -660,7 +661,11 @@ fn touched_platforms(before: &Desired, after: &Desired) -> BTreeSet<String> {
     let mut touched = BTreeSet::new();
     for (key, r) in &after.resources {
         let same = before.resources.get(key).is_some_and(|b| {
-            b.approval == r.approval && b.region == r.region && b.labels == r.labels
+            b.approval == r.approval
+                && b.region == r.region
+                && b.labels == r.labels
+                && b.release == r.release
+                && b.mnp_id == r.mnp_id
         });
         if !same {
             touched.insert(key.platform_id.clone());
@@ -671,13 +676,39 @@ fn touched_platforms(before: &Desired, after: &Desired) -> BTreeSet<String> {
             touched.insert(key.platform_id.clone());
         }
     }
+    // Documents declared by version string: any difference touches their platform.
+    let by_version = |d: &Desired| {
+        d.by_version
+            .iter()
+            .map(|r| {
+                (
+                    r.key.platform_id.clone(),
+                    r.mnp_id.clone(),
+                    r.version.clone(),
+                    r.approval,
+                    r.release,
+                    r.region.clone(),
+                )
+            })
+            .collect::<BTreeSet<_>>()
+    };
+    for changed in by_version(before).symmetric_difference(&by_version(after)) {
+        touched.insert(changed.0.clone());
+    }
     touched
+}
+
+/// Seconds from an RFC 3339 instant to now, when it parses.
+fn seconds_since(rfc3339: &str) -> Option<f64> {
+    let then: jiff::Timestamp = rfc3339.parse().ok()?;
+    Some(jiff::Timestamp::now().duration_since(then).as_secs_f64())
 }
 
 /// The watch's hooks into a reconcile: logs and metrics.
 struct Hooks<'a> {
     metrics: &'a Metrics,
     status: &'a Status,
+    records: &'a Records,
 }
 
 impl Progress for Hooks<'_> {
@@ -690,6 +721,16 @@ impl Progress for Hooks<'_> {
     fn result(&self, r: &ActionResult) {
         self.status.update(|h| h.alive_at = Some(Instant::now()));
         self.metrics.action(r);
+        if r.outcome == Outcome::Released {
+            let approved = self.records.read(|s| {
+                s.entries
+                    .get(&r.key)
+                    .and_then(|e| e.approved_seen_at.clone())
+            });
+            if let Some(seconds) = approved.as_deref().and_then(seconds_since) {
+                self.metrics.released_after(seconds);
+            }
+        }
         if r.outcome.converged() {
             tracing::info!("{}", report::result_line(r));
         } else {

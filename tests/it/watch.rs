@@ -844,4 +844,13 @@ async fn an_approval_is_followed_by_the_release_on_a_later_interval() {
         .await;
     assert_eq!(releases(sim), [(102, None)]);
     assert_eq!(creates(sim), [submitted(102)]);
+    let (_, metrics) = get(&format!("{}/metrics", watch.health)).await;
+    assert!(
+        metrics.contains(r#"mnpsync_actions_total{action="release",outcome="released"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("mnpsync_approval_to_release_seconds_count 1"),
+        "{metrics}"
+    );
 }
