@@ -346,3 +346,38 @@ async fn a_release_whose_record_was_lost_converges() {
         .await
         .assert_code(0);
 }
+
+/// A submit of a version with no approval request yet is not in the listing, so only its
+/// manifest's `mnpId` names its mini program: with it, the plan predicts the conflict with
+/// another version's pending request.
+#[tokio::test]
+async fn the_manifests_mnp_id_lets_the_plan_predict_a_conflict() {
+    let env = Env::with_fixture(
+        r#"
+platforms:
+  - id: TPLATFORM1
+    mini_programs:
+      - id: mnp-shop
+        versions:
+          - {id: 103, version: "1.2.0"}
+          - {id: 104, version: "1.3.0"}
+    approvals:
+      - {version: 104, status: processing}
+"#,
+    )
+    .await;
+    env.manifest(
+        "shop.yaml",
+        &format!(
+            "apiVersion: mnpsync/v1\nkind: MNPApproval\nmetadata:\n  name: shop-103\nspec:\n  platformId: {PLATFORM}\n  mnpId: mnp-shop\n  mnpVersionId: 103\n  approval: submitted\n"
+        ),
+    );
+    let plan = env.run(&["plan", "--format", "json"]).await;
+    plan.assert_code(0);
+    let json = plan.json();
+    assert_eq!(json["resources"][0]["action"], "submit");
+    assert_eq!(
+        json["resources"][0]["attention"],
+        "mnp-shop has 104 processing: this submit will be blocked unless 104 is declared cancelled"
+    );
+}
