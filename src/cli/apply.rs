@@ -22,6 +22,7 @@ use super::common::{
     ManifestArgs, PruneArgs, SelectArgs, WindowArgs, client, commit_of, load_manifests, now,
     paths_or_default, report_unresolved, shutdown_on_signals,
 };
+use super::notify::NotifyFlags;
 use super::{ClientArgs, Global, OutputFormat};
 
 #[derive(Debug, Args)]
@@ -47,6 +48,11 @@ pub struct ApplyArgs {
     pub allow_rollback: bool,
     #[command(flatten)]
     pub window: WindowArgs,
+    #[command(flatten)]
+    pub notify: NotifyFlags,
+    /// Wait at most this long for notifications to be delivered before exiting.
+    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = super::parse_duration)]
+    pub notify_deadline: std::time::Duration,
     #[command(flatten)]
     pub client: ClientArgs,
     #[command(flatten)]
@@ -105,8 +111,16 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
     let _lock = Lock::acquire(&global.state_dir)?;
     let records = Records::open_with(&global.state_dir, args.client.records_config())
         .context("opening the state directory")?;
+    let announcer = match args.notify.announcer(None) {
+        Ok(announcer) => announcer,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(super::EXIT_USAGE));
+        }
+    };
     // Platforms a manifest pins to an API are listed and called through it.
     let client = client(global, &args.client)?.with_platform_apis(all.platform_apis());
+    let before = records.snapshot();
     let render = Render {
         text: args.format == OutputFormat::Text,
         bar: OnceLock::new(),
@@ -203,6 +217,31 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
     };
     if let Some(bar) = render.bar.get() {
         bar.finish_and_clear();
+    }
+    if let Some(announcer) = &announcer {
+        let input = mnpsync::notify::detect::Input {
+            before: &before,
+            plan: &applied.plan,
+            observation: &applied.observation,
+            results: &applied.report.results,
+            attention: &applied.report.attention,
+            review_sla: None,
+            now: now(),
+        };
+        announcer.announce(
+            &records,
+            input,
+            &applied.report.run_id,
+            applied.report.commit.clone(),
+        )?;
+        let left = announcer.drain(&records, args.notify_deadline).await?;
+        if left > 0 {
+            tracing::warn!(
+                "{left} notification(s) not delivered within --notify-deadline {}: reviewers' decisions are announced again by the next run, other events are dropped",
+                humantime::format_duration(args.notify_deadline)
+            );
+        }
+        records.flush().await?;
     }
     let report = applied.report;
     match args.format {

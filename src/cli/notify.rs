@@ -7,7 +7,8 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use mnpsync::notify::{
-    Batch, Event, Notifier, NotifierConfig, Outcome, Report, Secret, Sink, SinkError, parse_sinks,
+    Announcer, Batch, Event, EventFilter, Notifier, NotifierConfig, Outcome, Report, Secret, Sink,
+    SinkError, parse_sinks,
 };
 use mnpsync::tcmpp::RetryPolicy;
 
@@ -57,6 +58,47 @@ impl SinkArgs {
     /// A URL refused; the error names it only in its redacted form.
     pub fn sinks(&self) -> Result<Vec<Sink>, SinkError> {
         parse_sinks(self.notify.iter().map(String::as_str))
+    }
+}
+
+/// Notifications of a command that reconciles (`apply`, `watch`).
+#[derive(Debug, Clone, Args)]
+pub struct NotifyFlags {
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+    /// Only these events, e.g. approved,rejected,released (default: all).
+    #[arg(long, value_name = "LIST", value_parser = parse_events)]
+    pub notify_events: Option<EventFilter>,
+    /// Announce a version processing longer than this once (review_overdue), e.g. 48h.
+    #[arg(long, value_name = "DUR", value_parser = super::parse_duration)]
+    pub review_sla: Option<Duration>,
+}
+
+fn parse_events(text: &str) -> Result<EventFilter, String> {
+    text.parse::<EventFilter>().map_err(|e| e.to_string())
+}
+
+impl NotifyFlags {
+    /// The announcer for these flags; `None` without a sink. `on_report` also sees every
+    /// report (metrics).
+    ///
+    /// # Errors
+    /// A sink URL refused (named redacted); the HTTP client could not be built.
+    pub fn announcer(
+        &self,
+        on_report: Option<mnpsync::notify::ReportFn>,
+    ) -> anyhow::Result<Option<Announcer>> {
+        let sinks = self.sinks.sinks()?;
+        if sinks.is_empty() {
+            return Ok(None);
+        }
+        let config = NotifierConfig {
+            webhook_secret: webhook_secret(),
+            events: self.notify_events.clone().unwrap_or_default(),
+            on_report,
+            ..NotifierConfig::default()
+        };
+        Ok(Some(Announcer::spawn(sinks, config, self.review_sla)?))
     }
 }
 

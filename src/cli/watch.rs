@@ -17,6 +17,7 @@ use super::common::{
     ManifestArgs, PruneArgs, SelectArgs, WindowArgs, now, observed_client, paths_or_default,
     shutdown_on_signals,
 };
+use super::notify::NotifyFlags;
 use super::{ClientArgs, Global, parse_duration};
 
 #[derive(Debug, Args)]
@@ -45,6 +46,8 @@ pub struct WatchArgs {
     pub allow_rollback: bool,
     #[command(flatten)]
     pub window: WindowArgs,
+    #[command(flatten)]
+    pub notify: NotifyFlags,
     /// Serve GET /healthz and GET /metrics here, e.g. 127.0.0.1:8080 or :8080 (port 0: any free port).
     #[arg(long, value_parser = parse_health_addr)]
     pub health_addr: Option<SocketAddr>,
@@ -82,6 +85,16 @@ pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> 
         }
     }
     let metrics = Metrics::new();
+    let counted = metrics.clone();
+    let announcer = match args.notify.announcer(Some(std::sync::Arc::new(
+        move |r: &mnpsync::notify::Report| counted.notification(r),
+    ))) {
+        Ok(announcer) => announcer.map(std::sync::Arc::new),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(super::EXIT_USAGE));
+        }
+    };
     let client = observed_client(global, &args.client, Some(metrics.observer()))?;
     let options = WatchOptions {
         interval: args.interval,
@@ -101,6 +114,8 @@ pub async fn exec(global: &Global, args: WatchArgs) -> anyhow::Result<ExitCode> 
             release_gate: args.window.gate(),
         },
         release_windows: args.window.windows(),
+        announcer,
+        review_sla: args.notify.review_sla,
         clock: now,
         records: args.client.records_config(),
         full_resync: args.full_resync,

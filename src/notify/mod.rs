@@ -14,11 +14,15 @@
 //! - [`sign`]: the signatures (generic HMAC header, DingTalk, Feishu) and [`Secret`].
 //! - [`answer`]: what a reply means (in-band errors included).
 //! - [`deliver`]: [`Notifier`]: queues, rate limits, retries, timeouts, reports and counts.
+//! - [`detect`]: which events a reconcile produced (pure), and [`announce`]: the pipeline's
+//!   side — the silent baseline, one batch per reconcile, and recording what was announced.
 //!
 //! The contract (schema, formats, limits) is docs/DESIGN.md §11.
 
+pub mod announce;
 pub mod answer;
 pub mod deliver;
+pub mod detect;
 pub mod event;
 pub mod format;
 pub mod sign;
@@ -27,6 +31,7 @@ pub mod sink;
 #[cfg(test)]
 mod tests;
 
+pub use announce::Announcer;
 pub use deliver::{
     BuildError, Clock, Count, Notifier, NotifierConfig, Outcome, Report, ReportFn, documented_quota,
 };

@@ -283,6 +283,8 @@ pub struct Applied {
     pub report: ApplyReport,
     /// Documents whose `version` did not resolve: nothing was sent for them (exit 1).
     pub unresolved: Vec<ManifestError>,
+    /// What the plan's refresh saw of each planned version (for notifications).
+    pub observation: BTreeMap<Key, Observation>,
 }
 
 /// The versions `--prune` may cancel: submitted by mnpsync per the records (its own approval,
@@ -747,6 +749,7 @@ async fn execute(
         plan,
         warnings,
         unresolved,
+        observation,
         ..
     } = planned;
     let on_result = |r: &ActionResult| exec.progress.result(r);
@@ -765,6 +768,7 @@ async fn execute(
         warnings,
         report,
         unresolved,
+        observation,
     })
 }
 

@@ -29,6 +29,18 @@ pub(crate) fn fold(state: &mut State, line: &JournalLine) {
                 entry.pending_claim = Some(baseline.clone());
             }
         }
+        Event::Announced => {
+            if let Some(id) = &line.message
+                && !entry.announced.contains(id)
+            {
+                entry.announced.push(id.clone());
+                let excess = entry
+                    .announced
+                    .len()
+                    .saturating_sub(super::state::ANNOUNCED_KEPT);
+                entry.announced.drain(..excess);
+            }
+        }
         Event::Claim => {
             if let Some(no) = &line.approval_no {
                 own(entry, no);

@@ -105,6 +105,9 @@ pub enum Event {
     Intent,
     Outcome,
     Claim,
+    /// A transition (its id in `message`, e.g. `approved:A12`) was announced: its notification
+    /// was delivered or finally dropped, or it was the silent baseline. Never announced again.
+    Announced,
 }
 
 /// One line of `journal.jsonl`: the write-ahead log that `state.json` checkpoints.

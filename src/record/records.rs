@@ -255,6 +255,41 @@ impl Records {
         Ok(())
     }
 
+    /// Records `transitions` (`(key, name, action, id)`) as announced, one journal line each.
+    ///
+    /// # Errors
+    /// I/O errors writing the journal.
+    pub(crate) fn announced(
+        &self,
+        transitions: &[crate::notify::detect::Transition],
+        run_id: &str,
+        commit: Option<String>,
+    ) -> Result<(), RecordError> {
+        for t in transitions {
+            let region = self.read(|s| s.entries.get(&t.key).and_then(|e| e.region.clone()));
+            self.commit(JournalLine {
+                seq: 0,
+                ts: now_rfc3339(),
+                run_id: run_id.to_string(),
+                event: Event::Announced,
+                key: t.key.clone(),
+                name: t.name.clone(),
+                action: t.action,
+                outcome: None,
+                error_code: None,
+                message: Some(t.id.clone()),
+                request_id: None,
+                attempts: 0,
+                duration_ms: 0,
+                commit: commit.clone(),
+                region,
+                claim_baseline: None,
+                approval_no: None,
+            })?;
+        }
+        Ok(())
+    }
+
     /// Settles an open claim from a listing taken after a call (the `ExistMNPApprovalRecord`
     /// or `MNPApprovalStatusError` confirmation), if it shows the approval.
     ///

@@ -59,7 +59,14 @@ pub struct StateEntry {
     /// time; cleared when it is seen otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_seen_at: Option<String>,
+    /// Transitions already announced (`approved:NO`, `attention:HASH`, …), newest last, at
+    /// most [`ANNOUNCED_KEPT`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub announced: Vec<String>,
 }
+
+/// At most this many announced transitions are kept per version.
+pub const ANNOUNCED_KEPT: usize = 32;
 
 impl StateEntry {
     /// A version the records learn of now, with nothing done to it yet.
@@ -85,6 +92,7 @@ impl StateEntry {
             unknown_code: None,
             api: None,
             approved_seen_at: None,
+            announced: Vec::new(),
         }
     }
 }
@@ -282,6 +290,7 @@ pub(crate) mod tests {
                 unknown_code: None,
                 api: None,
                 approved_seen_at: Some("2026-11-29T00:00:00Z".into()),
+                announced: vec!["approved:A1".into()],
             },
         );
         s.save(dir.path()).unwrap();

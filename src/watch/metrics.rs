@@ -65,6 +65,14 @@ struct MetricsInner {
     consecutive_failures: Gauge,
     git_pulls: Family<ResultLabel, Counter>,
     approval_to_release: Histogram,
+    notifications: Family<SinkLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkLabels {
+    /// The sink's redacted name.
+    sink: String,
+    result: String,
 }
 
 /// The Prometheus metrics of a watch, served at `/metrics`. Cheap to clone; clones share.
@@ -75,7 +83,8 @@ struct MetricsInner {
 /// `mnpsync_manifest_errors`, `mnpsync_attention_items`, `mnpsync_versions{status}`,
 /// `mnpsync_oldest_processing_approval_age_seconds` (since mnpsync submitted it or first saw it
 /// processing), `mnpsync_last_success_timestamp_seconds`, `mnpsync_consecutive_failures`,
-/// `mnpsync_git_pulls_total{result}`, `mnpsync_approval_to_release_seconds` (from when mnpsync
+/// `mnpsync_git_pulls_total{result}`, `mnpsync_notifications_total{sink,result}`,
+/// `mnpsync_approval_to_release_seconds` (from when mnpsync
 /// first saw a version approved to its release; releases and rollbacks by outcome are in
 /// `mnpsync_actions_total`).
 #[derive(Clone)]
@@ -132,6 +141,12 @@ impl Metrics {
             "Seconds from when mnpsync first saw a version approved to its release",
             Unit::Seconds,
             approval_to_release.clone(),
+        );
+        let notifications = Family::<SinkLabels, Counter>::default();
+        registry.register(
+            "notifications",
+            "Notification messages by sink (redacted) and final result (delivered, dropped)",
+            notifications.clone(),
         );
         let manifests_valid = Gauge::default();
         registry.register(
@@ -199,6 +214,7 @@ impl Metrics {
                 consecutive_failures,
                 git_pulls,
                 approval_to_release,
+                notifications,
             }),
         }
     }
@@ -256,6 +272,21 @@ impl Metrics {
             .get_or_create(&ActionLabels {
                 action: r.action.as_str().to_string(),
                 outcome: r.outcome.as_str().to_string(),
+            })
+            .inc();
+    }
+
+    /// One notification message's final result.
+    pub fn notification(&self, report: &crate::notify::Report) {
+        let result = match report.outcome {
+            crate::notify::Outcome::Delivered => "delivered",
+            _ => "dropped",
+        };
+        self.inner
+            .notifications
+            .get_or_create(&SinkLabels {
+                sink: report.sink.clone(),
+                result: result.to_string(),
             })
             .inc();
     }

@@ -58,7 +58,7 @@ pub use health::PROBES;
 pub use metrics::Metrics;
 pub use options::{
     DEFAULT_DEBOUNCE, DEFAULT_FULL_RESYNC, DEFAULT_INTERVAL, INTERVAL_JITTER, MIN_INTERVAL,
-    RETRY_BASE, SHUTDOWN_GRACE, WatchError, WatchOptions,
+    NOTIFY_GRACE, RETRY_BASE, SHUTDOWN_GRACE, WatchError, WatchOptions,
 };
 
 pub(crate) use files::{Entry, is_relevant};
@@ -148,6 +148,16 @@ pub async fn run(
     };
     watch.run_loop(&mut events).await;
     drop(watch);
+    if let Some(announcer) = &options.announcer {
+        // Messages in flight get a short grace; what settles is recorded as announced.
+        match announcer.drain(&records, NOTIFY_GRACE).await {
+            Ok(0) => {}
+            Ok(left) => tracing::warn!(
+                "{left} notification(s) not delivered at shutdown: reviewers' decisions are announced again after a restart, other events are dropped"
+            ),
+            Err(e) => tracing::warn!("recording announced notifications failed: {e}"),
+        }
+    }
     let flushed = records.flush();
     health_stop.cancel();
     if let Some(mut task) = health_task
@@ -383,6 +393,12 @@ impl Watch<'_> {
             shutdown: &self.shutdown,
             progress: &hooks,
         };
+        // The records before this reconcile, for detecting its events.
+        let before = self
+            .options
+            .announcer
+            .as_ref()
+            .map(|_| self.records.snapshot());
         let applied = match reconcile(&exec, &desired, &request).await {
             Ok(applied) => applied,
             Err(ReconcileError::Plan(PlanError::Interrupted)) => return Reconciled::Interrupted,
@@ -409,6 +425,9 @@ impl Watch<'_> {
             );
         }
         self.window_opens = self.next_window(&applied.report);
+        if let Some(before) = &before {
+            self.notify(before, &applied);
+        }
         let report = applied.report;
         tracing::info!(%trigger, run_id = %report.run_id, "{}", report::apply_summary_line(&report));
         if shutdown.is_cancelled() {
@@ -455,6 +474,34 @@ impl Watch<'_> {
             }
         } else {
             Reconciled::Converged { actions }
+        }
+    }
+
+    /// Announces the reconcile's events and records what earlier messages settled; a
+    /// notification problem is logged, never a reconcile failure.
+    fn notify(&self, before: &crate::record::State, applied: &crate::reconcile::Applied) {
+        let Some(announcer) = &self.options.announcer else {
+            return;
+        };
+        let input = crate::notify::detect::Input {
+            before,
+            plan: &applied.plan,
+            observation: &applied.observation,
+            results: &applied.report.results,
+            attention: &applied.report.attention,
+            review_sla: self.options.review_sla,
+            now: (self.options.clock)(),
+        };
+        let recorded = announcer
+            .announce(
+                self.records,
+                input,
+                &applied.report.run_id,
+                applied.report.commit.clone(),
+            )
+            .and_then(|_| announcer.settle(self.records));
+        if let Err(e) = recorded {
+            tracing::warn!("recording announced notifications failed: {e}");
         }
     }
 

@@ -22,6 +22,8 @@ pub const INTERVAL_JITTER: f64 = 0.1;
 pub const RETRY_BASE: Duration = Duration::from_secs(1);
 /// Default `--full-resync`: every platform with managed versions is listed at least this often.
 pub const DEFAULT_FULL_RESYNC: Duration = Duration::from_secs(600);
+/// How long queued notifications may take to be delivered after a shutdown request.
+pub const NOTIFY_GRACE: Duration = Duration::from_secs(5);
 /// How long calls in flight may take to finish after a shutdown request.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -62,6 +64,10 @@ pub struct WatchOptions {
     pub release_windows: crate::window::ReleaseWindows,
     /// The clock the windows are read with.
     pub clock: fn() -> jiff::Timestamp,
+    /// Notifications of each reconcile's events (`--notify`); delivered in the background.
+    pub announcer: Option<std::sync::Arc<crate::notify::Announcer>>,
+    /// `--review-sla`.
+    pub review_sla: Option<Duration>,
 }
 
 impl WatchOptions {
@@ -83,6 +89,8 @@ impl WatchOptions {
             load: manifest::LoadOptions::default(),
             release_windows: crate::window::ReleaseWindows::default(),
             clock: jiff::Timestamp::now,
+            announcer: None,
+            review_sla: None,
         }
     }
 

@@ -12,6 +12,7 @@ mod durability;
 mod e2e;
 mod first_hour;
 mod gitflow;
+mod notifications;
 mod notify;
 mod pipelines;
 mod releasing;

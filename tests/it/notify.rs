@@ -16,10 +16,10 @@ use tokio::net::TcpListener;
 use crate::util::{self, mnpsync, repo_file};
 
 /// What a receiver got: headers and body of each request.
-type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+pub(crate) type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
 
 /// A loopback HTTP server on port 0 answering every request with HTTP 200 and `answer`.
-async fn receiver(answer: &'static str) -> (SocketAddr, Received) {
+pub(crate) async fn receiver(answer: &'static str) -> (SocketAddr, Received) {
     let received: Received = Arc::default();
     let kept = received.clone();
     let app = axum::Router::new().fallback(move |request: Request<Body>| {
