@@ -3,6 +3,7 @@
 
 mod answer;
 mod deliver;
+mod detect;
 
 mod events;
 mod golden;
