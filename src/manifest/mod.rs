@@ -122,6 +122,7 @@
 
 mod across;
 pub(crate) mod discover;
+pub mod regions;
 mod resolve;
 mod validate;
 mod yaml;
@@ -631,7 +632,8 @@ pub fn load_with(paths: &[PathBuf], options: &LoadOptions) -> Result<Desired, Ma
     load_with_warnings(paths, options).map(|loaded| loaded.desired)
 }
 
-/// [`load_with`], also returning the warnings about skipped entries (which it logs too).
+/// [`load_with`], also returning the warnings: skipped entries (which it logs too) and regions
+/// that are well formed but not among [`regions::KNOWN_REGIONS`] (which the caller logs).
 ///
 /// # Errors
 ///
@@ -670,6 +672,23 @@ pub fn load_with_warnings(
             &b.version,
         ))
     });
+    let mut warnings = found.warnings;
+    let mut unknown: Vec<(&Location, &str)> = by_id
+        .iter()
+        .chain(&by_version)
+        .filter_map(|r| Some((&r.source, r.region.as_deref()?)))
+        .filter(|(_, region)| regions::check(region) == regions::RegionCheck::Unknown)
+        .collect();
+    unknown.sort();
+    for (at, region) in unknown {
+        warnings.push(format!(
+            "{}:{}: region {} is not one of the Tencent Cloud regions mnpsync knows ({}); check it",
+            at.path.display(),
+            at.line,
+            yaml::snippet(region),
+            regions::KNOWN_REGIONS.join(", ")
+        ));
+    }
     Ok(Loaded {
         desired: Desired {
             resources: by_id.into_iter().map(|r| (r.key.clone(), r)).collect(),
@@ -677,7 +696,7 @@ pub fn load_with_warnings(
             digest: found.digest,
             files: files.len(),
         },
-        warnings: found.warnings,
+        warnings,
     })
 }
 

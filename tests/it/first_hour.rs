@@ -678,3 +678,36 @@ async fn watch_with_json_logs_writes_only_json_lines_and_names_the_health_addres
         format!("health on http://{addr}")
     );
 }
+
+/// Point 10: `spec.region` is checked against Tencent Cloud's region names: an obvious typo is
+/// a located error with the region it means; a well-formed unknown name is a warning.
+#[tokio::test]
+async fn a_region_typo_is_an_error_and_an_unknown_region_a_warning() {
+    let env = Env::new().await;
+    let doc = |region: &str| {
+        format!(
+            "{}  region: {region}\n",
+            crate::util::manifest_doc("app-1", "T1", 1, "submitted")
+        )
+    };
+    env.manifest("a.yaml", &doc("guangzhou"));
+    let typo = env.run(&["validate"]).await;
+    typo.assert_code(1);
+    assert!(
+        typo.stderr.contains(
+            "manifests/a.yaml:9:11: invalid value for `spec.region`: \"guangzhou\" is not a Tencent Cloud region name; did you mean `ap-guangzhou`?"
+        ),
+        "{}",
+        typo.stderr
+    );
+    env.manifest("a.yaml", &doc("ap-newcity"));
+    let unknown = env.run(&["validate"]).await;
+    unknown.assert_code(0);
+    assert!(
+        unknown
+            .stderr
+            .contains("manifests/a.yaml:1: region \"ap-newcity\" is not one of the Tencent Cloud regions mnpsync knows"),
+        "{}",
+        unknown.stderr
+    );
+}

@@ -164,7 +164,8 @@ proptest! {
         platform in arb_identifier(),
         version in 1..=i64::MAX,
         cancelled in any::<bool>(),
-        region in proptest::option::of(arb_identifier()),
+        // Any region name of the `area-city` form (a typo of another form is an error).
+        region in proptest::option::of("[a-z]{2}-[a-z0-9-]{1,20}"),
         labels in proptest::collection::btree_map(
             arb_text(),
             prop_oneof![arb_text(), Just(String::new())],
