@@ -1143,54 +1143,7 @@ async fn sim_command_announces_its_address_first_and_serves_signed_requests() {
     );
 }
 
-// 16 -----------------------------------------------------------------------------------------------
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_runs_the_whole_flow_offline() {
-    // No `manifests/` in the working directory: the demo uses its built-in examples.
-    let env = Env::new().await;
-    let run = util::run(env.bare_command(&["demo"])).await;
-    run.assert_code(0);
-    for section in [
-        "━━ 1. validate",
-        "━━ 2. plan",
-        "━━ 3. apply",
-        "━━ 4. a reviewer approves",
-        "━━ 5. plan again",
-        "━━ 6. the journal",
-    ] {
-        assert!(
-            run.stdout.lines().any(|l| l.starts_with(section)),
-            "missing {section:?}\n{run:?}"
-        );
-    }
-    assert!(
-        run.stdout.contains("4 manifest(s) valid in 3 file(s)"),
-        "{run:?}"
-    );
-    assert!(
-        run.stdout
-            .contains("Plan: 3 to submit, 1 to cancel, 0 unchanged."),
-        "{run:?}"
-    );
-    assert!(
-        run.stdout.contains("Apply: 3 submitted, 1 cancelled."),
-        "{run:?}"
-    );
-    assert!(run.stdout.contains("No changes."), "{run:?}");
-    let journal_section = run.stdout.split("━━ 6. the journal").nth(1).unwrap();
-    let journal: Vec<JournalLine> = journal_section
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).expect("a journal line"))
-        .collect();
-    assert_eq!(journal.len(), 8, "intent and outcome of 4 actions\n{run:?}");
-    assert_eq!(
-        journal.iter().filter(|l| l.event == Event::Outcome).count(),
-        4
-    );
-    assert_eq!(env.calls().len(), 0, "the demo runs its own simulator");
-}
+// 16: `mnpsync demo`, the newcomer's tour, is tested in demo.rs.
 
 // DESIGN.md §8: with 20% injected faults (some after the server acted), every action still ends
 // in exactly one recorded outcome and nothing is lost.

@@ -8,6 +8,7 @@ mod util;
 mod client_sim;
 mod client_wire;
 mod convergence;
+mod demo;
 mod durability;
 mod e2e;
 mod first_hour;
