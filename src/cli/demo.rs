@@ -9,6 +9,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -17,8 +19,9 @@ use tokio_util::sync::CancellationToken;
 use mnpsync::action::Action;
 use mnpsync::apply::{ActionResult, ApplyOptions, ApplyReport, HoldReason};
 use mnpsync::manifest::{self, Desired, Release};
+use mnpsync::notify::{Announcer, NotifierConfig, Sink};
 use mnpsync::plan::{Plan, PlanOptions};
-use mnpsync::reconcile::{Executor, Planned, Progress, Request, make_plan, reconcile};
+use mnpsync::reconcile::{Applied, Executor, Planned, Progress, Request, make_plan, reconcile};
 use mnpsync::record::{JournalLine, Outcome, Records, read_journal};
 use mnpsync::report;
 use mnpsync::sim::{Fixture, SimConfig, spawn};
@@ -134,7 +137,7 @@ impl Demo<'_> {
         desired: &Desired,
         request: &Request,
         show: &Show<'_>,
-    ) -> anyhow::Result<Option<ApplyReport>> {
+    ) -> anyhow::Result<Option<Applied>> {
         let options = ApplyOptions {
             allow_rollback: request.options.allow_rollback,
             ..ApplyOptions::default()
@@ -156,7 +159,7 @@ impl Demo<'_> {
             }
             return Ok(None);
         }
-        Ok(Some(applied.report))
+        Ok(Some(applied))
     }
 
     /// Which version of each mini program is online, as `mnpsync status` shows it.
@@ -166,6 +169,61 @@ impl Demo<'_> {
             print!("Online now (as `mnpsync status` shows it):\n{online}");
         }
     }
+}
+
+/// Announces a reconcile's events to a generic webhook served in-process on a loopback port
+/// (as `--notify http://…` would), and prints the first event as the receiver got it.
+async fn show_notification(
+    records: &Records,
+    before: &mnpsync::record::State,
+    applied: &Applied,
+) -> anyhow::Result<()> {
+    let received: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let kept = received.clone();
+    let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+        let kept = kept.clone();
+        async move {
+            kept.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(body.to_vec());
+            ""
+        }
+    });
+    let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let sink = Sink::parse(&format!("http://{addr}/hooks/release-team"), 1)?;
+    let announcer = Announcer::spawn(vec![sink], NotifierConfig::default(), None)?;
+    let input = mnpsync::notify::detect::Input {
+        before,
+        plan: &applied.plan,
+        observation: &applied.observation,
+        results: &applied.report.results,
+        attention: &applied.report.attention,
+        review_sla: None,
+        now: jiff::Timestamp::now(),
+    };
+    let events = announcer.announce(
+        records,
+        input,
+        &applied.report.run_id,
+        applied.report.commit.clone(),
+    )?;
+    announcer.drain(records, Duration::from_secs(5)).await?;
+    server.abort();
+    let bodies = received.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let first = bodies
+        .first()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .and_then(|v| v["events"].get(0).cloned());
+    match first {
+        Some(event) => println!(
+            "Notified ({events} event(s), one message; `--notify URL` sends it to a webhook, WeCom, Feishu, DingTalk or Slack). The first event, as an in-process receiver got it:\n{}",
+            serde_json::to_string_pretty(&event)?
+        ),
+        None => println!("No notification was delivered to the in-process receiver."),
+    }
+    Ok(())
 }
 
 /// The manifests the demo reads: `path`, else `manifests/` when present; `None` for the
@@ -429,6 +487,7 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let Some(first) = demo
         .apply(&desired, &request, &show(true, Some((3, "apply"))))
         .await?
+        .map(|a| a.report)
     else {
         return Ok(ExitCode::FAILURE);
     };
@@ -445,10 +504,13 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         5,
         &format!("apply again: {RELEASE} is approved, so this run releases it"),
     );
-    let Some(release) = demo.apply(&desired, &request, &show(false, None)).await? else {
+    let before = records.snapshot();
+    let Some(applied) = demo.apply(&desired, &request, &show(false, None)).await? else {
         return Ok(ExitCode::FAILURE);
     };
     demo.print_online();
+    show_notification(&records, &before, &applied).await?;
+    let release = applied.report;
 
     // The rollback edits the copy: the commit, if any, no longer describes the manifests.
     let edited_commit = commit.map(|c| {
@@ -492,6 +554,7 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
             let Some(held) = demo
                 .apply(&edited, &held_request, &show(true, None))
                 .await?
+                .map(|a| a.report)
             else {
                 return Ok(ExitCode::FAILURE);
             };
@@ -507,7 +570,11 @@ pub async fn exec(global: &Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 },
                 ..held_request
             };
-            let Some(rolled) = demo.apply(&edited, &allowed, &show(false, None)).await? else {
+            let Some(rolled) = demo
+                .apply(&edited, &allowed, &show(false, None))
+                .await?
+                .map(|a| a.report)
+            else {
                 return Ok(ExitCode::FAILURE);
             };
             demo.print_online();

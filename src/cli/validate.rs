@@ -23,7 +23,7 @@ pub fn exec(_global: &Global, args: ValidateArgs) -> anyhow::Result<ExitCode> {
     };
     println!(
         "{} manifest(s) valid in {} file(s)",
-        desired.resources.len(),
+        desired.resources.len() + desired.by_version.len(),
         desired.files
     );
     Ok(ExitCode::SUCCESS)

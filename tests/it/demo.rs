@@ -71,7 +71,7 @@ async fn demo_runs_the_whole_flow_offline() {
             "6. roll back: the manifest declares 1.3.0, released before, online again",
             "7. apply --allow-rollback: the rollback runs",
             "8. plan again: nothing left to do",
-            "9. the journal (.mnpsync/journal.jsonl in a real run): 15 line(s), one JSON object each",
+            "9. the journal (.mnpsync/journal.jsonl in a real run): 16 line(s), one JSON object each",
         ],
         "{run:?}"
     );
@@ -141,6 +141,21 @@ async fn demo_runs_the_whole_flow_offline() {
             .collect::<Vec<_>>(),
         ["released T04257DS9431720WTAG/2597 shop-release (release)"]
     );
+    // The reviewer's approval and the release were announced in one message; its first event,
+    // as the in-process receiver got it, is printed as JSON.
+    assert_lines(
+        &steps[&5],
+        &[
+            "Notified (2 event(s), one message; `--notify URL` sends it to a webhook, WeCom, Feishu, DingTalk or Slack). The first event, as an in-process receiver got it:",
+        ],
+    );
+    let json = &steps[&5][steps[&5].find("\n{").expect("the event's JSON") + 1..];
+    let json = &json[..=json.find("\n}").expect("the end of the JSON") + 1];
+    let event: serde_json::Value = serde_json::from_str(json).expect("the event parses");
+    assert_eq!(event["kind"], "approved");
+    assert_eq!(event["key"], "T04257DS9431720WTAG/2597");
+    assert_eq!(event["version"], "1.4.2");
+    assert_eq!(event["reviewer"]["note"], "looks good");
 
     // 6: the manifest (the demo's copy) declares 1.3.0: shown, held, nothing rolled back.
     assert_lines(
@@ -192,14 +207,15 @@ async fn demo_runs_the_whole_flow_offline() {
         .map(squeezed)
         .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
         .collect();
-    assert_eq!(rows.len(), 15, "{run:?}");
+    assert_eq!(rows.len(), 16, "{run:?}");
     assert_eq!(
         rows[11..],
         [
             "12 intent T04257DS9431720WTAG/2597 shop-release release",
             "13 outcome T04257DS9431720WTAG/2597 shop-release release released",
-            "14 intent T04257DS9431720WTAG/2571 shop-release rollback",
-            "15 outcome T04257DS9431720WTAG/2571 shop-release rollback rolled_back",
+            "14 announced T04257DS9431720WTAG/2597 shop-release submit",
+            "15 intent T04257DS9431720WTAG/2571 shop-release rollback",
+            "16 outcome T04257DS9431720WTAG/2571 shop-release rollback rolled_back",
         ]
     );
     let outcomes: Vec<&str> = rows
@@ -232,7 +248,7 @@ async fn demo_runs_the_whole_flow_offline() {
             last.outcome
         ),
         (
-            15,
+            16,
             Event::Outcome,
             "T04257DS9431720WTAG/2571".to_string(),
             Action::Rollback,
