@@ -4,8 +4,6 @@
 //!
 //! Pure functions of their inputs: the caller passes the time.
 
-use std::fmt;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -16,32 +14,9 @@ type HmacSha256 = Hmac<Sha256>;
 /// The header that carries the generic webhook's signature.
 pub const SIGNATURE_HEADER: &str = "X-Mnpsync-Signature-256";
 
-/// A signing secret: `Debug` and `Display` show `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for signing (and for scrubbing it out of texts).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+/// A signing secret: `Debug` and `Display` show `***` (the one type for secrets, shared with
+/// the API credentials).
+pub use crate::tcmpp::credentials::Secret;
 
 fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
     // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
