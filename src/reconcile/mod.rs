@@ -372,17 +372,14 @@ pub fn selector_matches_nothing(
     records: Option<&State>,
     selector: &Selector,
 ) -> Option<String> {
-    if selector.is_empty() || all.resources.values().any(|r| selector.matches(&r.labels)) {
+    let documents = || all.resources.values().chain(&all.by_version);
+    if selector.is_empty() || documents().any(|r| selector.matches(&r.labels)) {
         return None;
     }
     if records.is_some_and(|state| state.entries.values().any(|e| selector.matches(&e.labels))) {
         return None;
     }
-    let labels: BTreeSet<(&String, &String)> = all
-        .resources
-        .values()
-        .flat_map(|r| r.labels.iter())
-        .collect();
+    let labels: BTreeSet<(&String, &String)> = documents().flat_map(|r| r.labels.iter()).collect();
     let named: Vec<&(&String, &String)> = labels
         .iter()
         .filter(|(k, _)| selector.0.iter().any(|(key, _)| key == *k))

@@ -101,7 +101,9 @@ pub async fn apply_saved(
     let applied = execute(exec, planned, all, roots).await?;
     // Applied only when every action converged: a plan with a blocked, failed or withdrawn
     // action can be applied again (its converged actions then make it stale: plan again).
-    if applied.report.converged() {
+    // A release held back (outside a window, or a rollback without --allow-rollback) is still
+    // to do: the plan may be applied again.
+    if applied.report.converged() && applied.report.held.is_empty() {
         exec.records.mark_plan_applied(id);
         exec.records.flush().await?;
     }

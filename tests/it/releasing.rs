@@ -381,3 +381,46 @@ platforms:
         "mnp-shop has 104 processing: this submit will be blocked unless 104 is declared cancelled"
     );
 }
+
+/// A saved plan whose release was deferred is not "applied": applied again inside a window, it
+/// releases. A selector sees documents declared by version string.
+#[tokio::test]
+async fn a_deferred_saved_plan_releases_when_applied_inside_a_window() {
+    let env = Env::with_fixture(FIXTURE).await;
+    env.manifest(
+        "shop.yaml",
+        &release_doc("shop-1-3", "mnp-shop", "1.3.0").replace(
+            "metadata:\n  name: shop-1-3\n",
+            "metadata:\n  name: shop-1-3\n  labels: {team: content}\n",
+        ),
+    );
+    let window = "Mon-Thu 10:00-16:00 Asia/Shanghai";
+    run_at(
+        &env,
+        "2026-11-29T12:00:00Z",
+        &["plan", "--selector", "team=content", "--out", "plan.json"],
+    )
+    .await
+    .assert_code(0);
+    let closed = run_at(
+        &env,
+        "2026-11-29T12:00:00Z",
+        &["apply", "--plan", "plan.json", "--release-window", window],
+    )
+    .await;
+    closed.assert_code(0);
+    assert!(closed.stdout.contains("deferred"), "{}", closed.stdout);
+    env.clear_calls();
+    run_at(
+        &env,
+        "2026-11-30T03:00:00Z",
+        &["apply", "--plan", "plan.json", "--release-window", window],
+    )
+    .await
+    .assert_code(0);
+    assert!(
+        flow(&env).contains(&"ReleaseMNPVersion 104".to_string()),
+        "{:?}",
+        flow(&env)
+    );
+}
