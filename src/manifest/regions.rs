@@ -70,6 +70,22 @@ pub fn check(region: &str) -> RegionCheck {
     RegionCheck::Malformed(suggestion)
 }
 
+/// The error for a region that is not a region name (with the one it most likely means), or
+/// `None` for a well-formed one.
+pub(super) fn malformed(region: &str) -> Option<String> {
+    let RegionCheck::Malformed(suggestion) = check(region) else {
+        return None;
+    };
+    let hint = suggestion.map_or_else(
+        || "; regions are written like `ap-guangzhou`".to_string(),
+        |s| format!("; did you mean `{s}`?"),
+    );
+    Some(format!(
+        "invalid value for `spec.region`: {} is not a Tencent Cloud region name{hint}",
+        super::yaml::snippet(region)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

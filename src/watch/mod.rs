@@ -29,6 +29,7 @@
 mod files;
 mod health;
 mod metrics;
+mod notices;
 mod options;
 mod schedule;
 
@@ -475,54 +476,6 @@ impl Watch<'_> {
         } else {
             Reconciled::Converged { actions }
         }
-    }
-
-    /// Announces the reconcile's events and records what earlier messages settled; a
-    /// notification problem is logged, never a reconcile failure.
-    fn notify(&self, before: &crate::record::State, applied: &crate::reconcile::Applied) {
-        let Some(announcer) = &self.options.announcer else {
-            return;
-        };
-        let input = crate::notify::detect::Input {
-            before,
-            plan: &applied.plan,
-            observation: &applied.observation,
-            results: &applied.report.results,
-            attention: &applied.report.attention,
-            review_sla: self.options.review_sla,
-            now: (self.options.clock)(),
-        };
-        let recorded = announcer
-            .announce(
-                self.records,
-                input,
-                &applied.report.run_id,
-                applied.report.commit.clone(),
-            )
-            .and_then(|_| announcer.settle(self.records));
-        if let Err(e) = recorded {
-            tracing::warn!("recording announced notifications failed: {e}");
-        }
-    }
-
-    /// When the earliest deferred release may run, as a deadline of the loop's clock (a second
-    /// after the window opens, so the window is open when it is checked).
-    fn next_window(&self, report: &crate::apply::ApplyReport) -> Option<Instant> {
-        let now = (self.options.clock)();
-        report
-            .held
-            .iter()
-            .filter_map(|h| h.until.as_deref()?.parse::<jiff::Timestamp>().ok())
-            .min()
-            .map(|until| {
-                let wait = until.duration_since(now);
-                let wait = if wait.is_negative() {
-                    Duration::ZERO
-                } else {
-                    wait.unsigned_abs()
-                };
-                Instant::now() + wait + Duration::from_secs(1)
-            })
     }
 
     /// Logs each attention item once per change (a new item, or a new message for it) and

@@ -11,6 +11,7 @@ mod hostile;
 mod limits;
 mod links;
 mod release;
+mod resolve;
 mod schema;
 mod types;
 

@@ -362,19 +362,9 @@ impl Checker<'_> {
             if !matches!(f.value, Node::Scalar(Scalar::Null, _)) {
                 parts.region = self.identifier(f, Scope::Spec.field("region"), MAX_REGION_CHARS);
                 if let Some((region, pos)) = parts.region
-                    && let super::regions::RegionCheck::Malformed(suggestion) =
-                        super::regions::check(region)
+                    && let Some(why) = super::regions::malformed(region)
                 {
-                    let hint = suggestion
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_else(|| "; regions are written like `ap-guangzhou`".to_string());
-                    self.error(
-                        pos,
-                        format!(
-                            "invalid value for `spec.region`: {} is not a Tencent Cloud region name{hint}",
-                            snippet(region)
-                        ),
-                    );
+                    self.error(pos, why);
                     parts.region = None;
                 }
             }
