@@ -225,7 +225,7 @@ pub async fn exec(global: &Global, args: ApplyArgs) -> anyhow::Result<ExitCode> 
             observation: &applied.observation,
             results: &applied.report.results,
             attention: &applied.report.attention,
-            review_sla: None,
+            review_sla: args.notify.review_sla,
             now: now(),
         };
         announcer.announce(

@@ -193,7 +193,7 @@ async fn show_notification(
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let sink = Sink::parse(&format!("http://{addr}/hooks/release-team"), 1)?;
-    let announcer = Announcer::spawn(vec![sink], NotifierConfig::default(), None)?;
+    let announcer = Announcer::spawn(vec![sink], NotifierConfig::default())?;
     let input = mnpsync::notify::detect::Input {
         before,
         plan: &applied.plan,

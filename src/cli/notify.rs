@@ -98,7 +98,7 @@ impl NotifyFlags {
             on_report,
             ..NotifierConfig::default()
         };
-        Ok(Some(Announcer::spawn(sinks, config, self.review_sla)?))
+        Ok(Some(Announcer::spawn(sinks, config)?))
     }
 }
 

@@ -29,7 +29,6 @@ impl std::fmt::Debug for Announcer {
         // Sinks by their redacted names only.
         f.debug_struct("Announcer")
             .field("sinks", &self.notifier.sinks())
-            .field("review_sla", &self.review_sla)
             .finish_non_exhaustive()
     }
 }
@@ -37,7 +36,6 @@ impl std::fmt::Debug for Announcer {
 /// Detects, sends and records one reconcile's notifications at a time.
 pub struct Announcer {
     notifier: Notifier,
-    review_sla: Option<Duration>,
     pending: Mutex<HashMap<String, Pending>>,
     /// Run ids whose every sink reported, filled by the notifier's report callback.
     settled: Arc<Mutex<Vec<String>>>,
@@ -52,7 +50,6 @@ impl Announcer {
     pub fn spawn(
         sinks: Vec<Sink>,
         mut config: NotifierConfig,
-        review_sla: Option<Duration>,
     ) -> Result<Announcer, super::BuildError> {
         let settled: Arc<Mutex<Vec<String>>> = Arc::default();
         let reports = settled.clone();
@@ -68,7 +65,6 @@ impl Announcer {
         }));
         Ok(Announcer {
             notifier: Notifier::spawn(sinks, config)?,
-            review_sla,
             pending: Mutex::default(),
             settled,
         })
@@ -87,10 +83,7 @@ impl Announcer {
         run_id: &str,
         commit: Option<String>,
     ) -> Result<usize, RecordError> {
-        let detected = detect(&Input {
-            review_sla: self.review_sla,
-            ..input
-        });
+        let detected = detect(&input);
         records.announced(&detected.baseline, run_id, commit.clone())?;
         if detected.events.is_empty() {
             return Ok(0);
